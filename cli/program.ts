@@ -7,6 +7,7 @@ type Register = (program: Command) => void;
 
 const commands: Array<() => Promise<{ register: Register }>> = [
   // score, dataset, eval, serve, worker, jobs: each face registers its own commands here.
+  () => import('../dataset/commands/build.ts'),
 ];
 
 export async function buildProgram(): Promise<Command> {

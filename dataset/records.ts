@@ -1,0 +1,288 @@
+// PASTED-format records: types, reader (JSON array or JSON lines) and writer (JSON lines, atomic).
+// A record's `text` holds its sentences joined by " </s> "; `label` has one number per sentence
+// (or three per sentence — [lexical, syntactic, semantic] — in PASTED's multi-dimension config).
+import { createReadStream } from 'node:fs';
+import { open, rename, rm, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const SENTENCE_SEPARATOR = ' </s> ';
+
+/** A record as found in a file: `text` + `label`, other fields kept as they are. */
+export interface PastedRecord {
+  id?: string | number;
+  text: string;
+  label: number[] | number[][];
+  lexical?: number[];
+  syntactic?: number[];
+  [field: string]: unknown;
+}
+
+/** A record read and checked: sentences split, labels one per sentence. */
+export interface ParsedRecord {
+  /** Position in the file (0-based, over all records, valid or not). */
+  index: number;
+  /** 1-based line of the record (JSON lines), or the record's position in a JSON array (1-based). */
+  line: number;
+  id?: string;
+  sentences: string[];
+  /** One value per sentence: the label as given, or its first (lexical) dimension for multi-dimension labels. */
+  label: number[];
+  /** Binary truth per sentence: label > 0 (any dimension for multi-dimension labels). */
+  truth: (0 | 1)[];
+  lexical?: number[];
+  syntactic?: number[];
+  /** Every field of the input record (for grouping). */
+  fields: Record<string, unknown>;
+}
+
+/** The builder's output record: PASTED's fields plus ptd's provenance. */
+export interface DatasetRecord {
+  id: string;
+  text: string;
+  label: (0 | 1)[];
+  lexical: number[];
+  source: string;
+  paraphraser: string | null;
+  domain: string;
+  edit: string | null;
+  doc_id: string;
+  construction: Construction;
+  [extra: string]: unknown;
+}
+
+export type Construction = 'splice' | 'light_edit' | 'span_rewrite' | 'original' | 'human';
+
+export class RecordError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${reason}`);
+    this.name = 'RecordError';
+  }
+}
+
+export function splitSentences(text: string): string[] {
+  const parts = text.split(/\s*<\/s>\s*/);
+  // A trailing separator (text ending in "</s>") closes the last sentence rather than opening a new one.
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  if (parts.length > 0) parts[0] = parts[0]!.trimStart();
+  return parts;
+}
+
+export function joinSentences(sentences: string[]): string {
+  return sentences.join(SENTENCE_SEPARATOR);
+}
+
+function isNumber(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+
+function numberList(value: unknown, name: string, count: number): number[] | string {
+  if (!Array.isArray(value)) return `"${name}" is not a list`;
+  if (value.length !== count) return `"${name}" has ${value.length} values for ${count} sentences`;
+  const bad = value.findIndex((v) => !isNumber(v));
+  if (bad >= 0) return `"${name}"[${bad}] is not a number (${JSON.stringify(value[bad])})`;
+  return value as number[];
+}
+
+/** Checks one decoded record; returns the parsed record or the reason it is invalid. */
+export function parseRecord(raw: unknown, index: number, line: number): ParsedRecord | string {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'record is not a JSON object';
+  const rec = raw as Record<string, unknown>;
+  if (typeof rec.text !== 'string') return 'missing or non-string "text"';
+  if (rec.label === undefined) return 'missing "label"';
+  if (!Array.isArray(rec.label)) return '"label" is not a list';
+  const sentences = splitSentences(rec.text);
+  const n = sentences.length;
+  const labels = rec.label as unknown[];
+  let label: number[];
+  let truth: (0 | 1)[];
+  let dims: number[][] | undefined;
+  if (labels.length > 0 && labels.every((v) => Array.isArray(v))) {
+    // Multi-dimension, nested: [[lexical, syntactic, semantic], ...].
+    if (labels.length !== n) return `"label" has ${labels.length} entries for ${n} sentences`;
+    for (let i = 0; i < n; i++) {
+      const row = labels[i] as unknown[];
+      const bad = row.findIndex((v) => !isNumber(v));
+      if (row.length === 0 || bad >= 0) return `"label"[${i}] holds a non-numeric value (${JSON.stringify(row[bad])})`;
+    }
+    dims = labels as number[][];
+  } else {
+    const bad = labels.findIndex((v) => !isNumber(v));
+    if (bad >= 0) return `"label"[${bad}] is not a number (${JSON.stringify(labels[bad])})`;
+    const flat = labels as number[];
+    if (flat.length === n) {
+      dims = undefined;
+      label = flat;
+    } else if (flat.length === 3 * n && n > 0) {
+      // Multi-dimension, flat: three values per sentence.
+      dims = Array.from({ length: n }, (_, i) => flat.slice(3 * i, 3 * i + 3));
+    } else {
+      return `"label" has ${flat.length} values for ${n} sentences (text split on "</s>")`;
+    }
+  }
+  if (dims) {
+    label = dims.map((d) => d[0]!);
+    truth = dims.map((d) => (d.some((v) => v > 0) ? 1 : 0));
+  } else {
+    label = labels as number[];
+    truth = label.map((v) => (v > 0 ? 1 : 0));
+  }
+  const out: ParsedRecord = { index, line, sentences, label, truth, fields: rec };
+  if (rec.id !== undefined && rec.id !== null) {
+    if (typeof rec.id !== 'string' && typeof rec.id !== 'number') return '"id" is neither a string nor a number';
+    out.id = String(rec.id);
+  }
+  for (const name of ['lexical', 'syntactic'] as const) {
+    if (rec[name] === undefined || rec[name] === null) continue;
+    const list = numberList(rec[name], name, n);
+    if (typeof list === 'string') return list;
+    out[name] = list;
+  }
+  if (dims && dims.every((d) => d.length >= 2)) {
+    out.lexical ??= dims.map((d) => d[0]!);
+    out.syntactic ??= dims.map((d) => d[1]!);
+  }
+  return out;
+}
+
+export interface ReadOptions {
+  /** Skip invalid records (counted in `skipped`) instead of throwing on the first. */
+  skipInvalid?: boolean;
+}
+
+export interface ReadResult<T> {
+  records: T[];
+  skipped: { line: number; reason: string }[];
+}
+
+/** Decodes a JSON array or JSON lines file into raw values with their line numbers. */
+export async function* readJsonValues(
+  file: string,
+  options: ReadOptions = {},
+): AsyncGenerator<{ value: unknown; line: number } | { error: string; line: number }> {
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNo = 0;
+  let first: string | undefined;
+  const iterator = lines[Symbol.asyncIterator]();
+  // Find the first non-blank line to tell a JSON array from JSON lines.
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return;
+    lineNo++;
+    const text = next.value.replace(/^\uFEFF/, '');
+    if (text.trim() !== '') {
+      first = text;
+      break;
+    }
+  }
+  if (first!.trimStart().startsWith('[')) {
+    // JSON array: read the whole file and report errors by element.
+    let rest = first!;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      rest += `\n${next.value}`;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rest);
+    } catch (err) {
+      throw new RecordError(file, lineNo, `invalid JSON array (${(err as Error).message})`);
+    }
+    if (!Array.isArray(parsed)) throw new RecordError(file, lineNo, 'not a JSON array');
+    for (let i = 0; i < parsed.length; i++) yield { value: parsed[i], line: i + 1 };
+    return;
+  }
+  let text: string | undefined = first;
+  for (;;) {
+    if (text !== undefined && text.trim() !== '') {
+      try {
+        yield { value: JSON.parse(text), line: lineNo };
+      } catch (err) {
+        const error = `invalid JSON (${(err as Error).message})`;
+        if (!options.skipInvalid) throw new RecordError(file, lineNo, error);
+        yield { error, line: lineNo };
+      }
+    }
+    const next = await iterator.next();
+    if (next.done) return;
+    lineNo++;
+    text = next.value;
+  }
+}
+
+/** Reads a PASTED-format file (JSON array or JSON lines). Errors name file, line (or record) and reason. */
+export async function readPasted(file: string, options: ReadOptions = {}): Promise<ReadResult<ParsedRecord>> {
+  const records: ParsedRecord[] = [];
+  const skipped: { line: number; reason: string }[] = [];
+  let index = 0;
+  try {
+    for await (const item of readJsonValues(file, options)) {
+      if ('error' in item) {
+        skipped.push({ line: item.line, reason: item.error });
+        index++;
+        continue;
+      }
+      const parsed = parseRecord(item.value, index, item.line);
+      index++;
+      if (typeof parsed === 'string') {
+        if (!options.skipInvalid) throw new RecordError(file, item.line, parsed);
+        skipped.push({ line: item.line, reason: parsed });
+      } else {
+        records.push(parsed);
+      }
+    }
+  } catch (err) {
+    if (err instanceof RecordError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new RecordError(file, 0, e.code === 'ENOENT' ? 'no such file' : e.message);
+  }
+  return { records, skipped };
+}
+
+/** Writes JSON lines atomically: to a temporary file beside the target, then renamed over it. */
+export async function writeJsonLines(file: string, rows: Iterable<unknown>): Promise<number> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const handle = await open(tmp, 'w');
+  let count = 0;
+  try {
+    let buffer = '';
+    for (const row of rows) {
+      buffer += `${JSON.stringify(row)}\n`;
+      count++;
+      if (buffer.length > 1 << 20) {
+        await handle.write(buffer);
+        buffer = '';
+      }
+    }
+    if (buffer) await handle.write(buffer);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  await rename(tmp, file);
+  return count;
+}
+
+/** Writes a JSON document atomically. */
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.write(`${JSON.stringify(value, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, file);
+}
