@@ -1,0 +1,89 @@
+// Wires the jobs API for a server: Redis connection, job store, queues, the /v1/jobs router with its
+// OpenAPI paths, and optionally an embedded worker (so one machine needs nothing but Redis).
+import type { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import type { ExtraRouter } from '../app.ts';
+import { DEFAULT_LIMITS } from '../limits.ts';
+import { parseModelSpec } from '../models.ts';
+import { jobsOpenApi } from './openapi.ts';
+import { JobQueues, retryFromEnv } from './queue.ts';
+import { connect, redisUrlFromEnv } from './redis.ts';
+import { jobsRouter } from './routes.ts';
+import { JobStore } from './store.ts';
+import { DEFAULT_JOB_LIMITS, submissionSchemas, type JobLimits } from './submission.ts';
+import { JobWorker, locksFromEnv, type DetectorFor } from './worker.ts';
+
+export const DEFAULT_CHUNK_SIZE = 16;
+
+export interface JobsServiceOptions {
+  redisUrl?: string;
+  /** The server's model specs (as `ptd serve --model`); the first is the default. */
+  models: string[];
+  limits?: Partial<JobLimits>;
+  chunkSize?: number;
+  apiKeys?: string[];
+  logger?: Logger;
+}
+
+export interface JobsService {
+  connection: Redis;
+  store: JobStore;
+  queues: JobQueues;
+  /** For createApp's `routers`. */
+  router: ExtraRouter;
+  /** Runs a worker inside this process, scoring with the server's own models. */
+  startWorker(detectorFor: DetectorFor, options?: { concurrency?: number }): Promise<JobWorker>;
+  close(): Promise<void>;
+}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const n = Number(env[name]);
+  return env[name] && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+export async function createJobsService(options: JobsServiceOptions, env: NodeJS.ProcessEnv = process.env): Promise<JobsService> {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const connection = connect(options.redisUrl ?? redisUrlFromEnv(env));
+  connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const limits: JobLimits = {
+    maxCharsPerDocument: options.limits?.maxCharsPerDocument ?? intEnv(env, 'PTD_MAX_CHARS') ?? DEFAULT_LIMITS.maxCharsPerDocument,
+    maxDocumentsPerJob: options.limits?.maxDocumentsPerJob ?? intEnv(env, 'PTD_JOBS_MAX_DOCUMENTS') ?? DEFAULT_JOB_LIMITS.maxDocumentsPerJob,
+    maxUploadBytes: options.limits?.maxUploadBytes ?? intEnv(env, 'PTD_JOBS_MAX_UPLOAD_BYTES') ?? DEFAULT_JOB_LIMITS.maxUploadBytes,
+  };
+  const names = options.models.map((m) => parseModelSpec(m).name);
+  const schemas = submissionSchemas(limits, names);
+  const store = new JobStore(connection, intEnv(env, 'PTD_JOBS_TTL_S'));
+  const retry = retryFromEnv(env);
+  const queues = new JobQueues(connection, retry);
+  const chunkSize = options.chunkSize ?? intEnv(env, 'PTD_JOBS_CHUNK_SIZE') ?? DEFAULT_CHUNK_SIZE;
+  const router = jobsRouter({ store, queues, schemas, limits, defaultModel: names[0] ?? 'base', chunkSize, logger });
+  const workers: JobWorker[] = [];
+
+  return {
+    connection,
+    store,
+    queues,
+    router: { path: '/jobs', router, openapi: jobsOpenApi(schemas, (options.apiKeys ?? []).length > 0) },
+    async startWorker(detectorFor, opts = {}) {
+      const worker = new JobWorker({
+        connection,
+        detectorFor,
+        logger,
+        concurrency: opts.concurrency ?? 1,
+        locks: locksFromEnv(env),
+        retry,
+        webhookSecret: env.PTD_WEBHOOK_SECRET || undefined,
+        ttlSeconds: intEnv(env, 'PTD_JOBS_TTL_S'),
+      });
+      workers.push(worker);
+      await worker.ready();
+      logger.info({ worker: worker.name }, 'embedded jobs worker started');
+      return worker;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.close();
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}

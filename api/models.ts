@@ -1,0 +1,136 @@
+// The models a server holds, by the name requests use (`base`, `small`, or a directory's name), and how
+// they are loaded: `--device auto` tries CUDA, then the CPU, and remembers why (NOTES §2: CUDA throws on
+// load where its provider is missing, and the runtime does not fall back by itself).
+import path from 'node:path';
+import type { Detector, Device, DeviceFallback, Dtype, LoadOptions } from '../model/types.ts';
+
+export type Loader = (options: LoadOptions) => Promise<Detector>;
+
+export interface ModelSlot {
+  /** The name requests use. */
+  name: string;
+  /** What was asked for: `base`, `small`, or a directory. */
+  source: string;
+  detector?: Detector;
+  error?: string;
+  /** Human-readable: which device runs the model, and why that one. */
+  deviceReason?: string;
+}
+
+/** `base` → base, `ptd-small` → small, `/x/tiny` → tiny, `fast=/x/tiny` → fast (explicit name). */
+export function parseModelSpec(spec: string): { name: string; source: string } {
+  const eq = spec.indexOf('=');
+  if (eq > 0 && !spec.slice(0, eq).includes('/')) return { name: spec.slice(0, eq), source: spec.slice(eq + 1) };
+  const bundled = /^(?:ptd-)?(small|base)$/.exec(spec);
+  if (bundled) return { name: bundled[1]!, source: spec };
+  return { name: path.basename(path.resolve(spec)), source: spec };
+}
+
+export class ModelRegistry {
+  readonly slots = new Map<string, ModelSlot>();
+  readonly defaultName: string;
+
+  constructor(specs: Array<{ name: string; source: string }>, defaultName?: string) {
+    if (specs.length === 0) throw new Error('at least one model is needed');
+    for (const s of specs) {
+      if (this.slots.has(s.name)) throw new Error(`two models are named "${s.name}"`);
+      this.slots.set(s.name, { name: s.name, source: s.source });
+    }
+    this.defaultName = defaultName ?? specs[0]!.name;
+    if (!this.slots.has(this.defaultName)) throw new Error(`default model "${this.defaultName}" is not among the models`);
+  }
+
+  /** A registry around detectors that are already loaded (tests, embedding). */
+  static of(detectors: Record<string, Detector>, defaultName?: string): ModelRegistry {
+    const registry = new ModelRegistry(
+      Object.keys(detectors).map((name) => ({ name, source: name })),
+      defaultName,
+    );
+    for (const [name, detector] of Object.entries(detectors)) {
+      registry.slots.get(name)!.detector = detector;
+      registry.slots.get(name)!.deviceReason = `${detector.info.device} (given to the app loaded)`;
+    }
+    return registry;
+  }
+
+  get names(): string[] {
+    return [...this.slots.keys()];
+  }
+
+  get(name: string): ModelSlot | undefined {
+    return this.slots.get(name);
+  }
+
+  get ready(): boolean {
+    return [...this.slots.values()].every((s) => s.detector !== undefined);
+  }
+
+  get failed(): boolean {
+    return [...this.slots.values()].some((s) => s.error !== undefined);
+  }
+
+  /** Loads every model, one after the other (they share the device). Throws on the first failure. */
+  async load(loader: Loader, options: { device: Device; dtype?: Dtype }): Promise<void> {
+    for (const slot of this.slots.values()) {
+      try {
+        const { detector, reason } = await loadOnDevice(loader, slot.source, options.device, options.dtype);
+        slot.detector = detector;
+        slot.deviceReason = reason;
+      } catch (err) {
+        slot.error = err instanceof Error ? err.message : String(err);
+        throw new Error(`model "${slot.name}" (${slot.source}) failed to load: ${slot.error}`);
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    for (const slot of this.slots.values()) {
+      const d = slot.detector;
+      slot.detector = undefined;
+      if (d) await d.dispose().catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Loads one model on `device`. `auto` tries CUDA first, then the CPU; the detector's `info.fallbacks`
+ * then lists CUDA with the reason it failed, and `reason` says the same in words.
+ */
+export async function loadOnDevice(
+  loader: Loader,
+  model: string,
+  device: Device,
+  dtype?: Dtype,
+): Promise<{ detector: Detector; reason: string }> {
+  if (device !== 'auto') {
+    const detector = await loader({ model, device, dtype: dtype ?? defaultDtype(device) });
+    return { detector, reason: `${detector.info.device}: requested with --device ${device}` };
+  }
+  const fallbacks: DeviceFallback[] = [];
+  try {
+    const detector = await loader({ model, device: 'cuda', dtype: dtype ?? defaultDtype('cuda') });
+    return { detector, reason: 'cuda: --device auto tried CUDA first and it loaded' };
+  } catch (err) {
+    fallbacks.push({ device: 'cuda', reason: firstLine(err) });
+  }
+  const detector = await loader({ model, device: 'cpu', dtype: dtype ?? defaultDtype('cpu') });
+  const info = detector.info as { fallbacks: DeviceFallback[] };
+  // Keep what the runtime recorded and add the attempt made here.
+  const merged = [...fallbacks, ...info.fallbacks.filter((f) => f.device !== 'cuda')];
+  try {
+    info.fallbacks = merged;
+  } catch {
+    // A frozen info object: the reason below still says it.
+  }
+  return { detector, reason: `cpu: --device auto tried CUDA first and it failed (${fallbacks[0]!.reason})` };
+}
+
+/** q8 is the fast choice on CPU; CUDA has no fast int8 kernels for these graphs, so it runs fp32. */
+export function defaultDtype(device: Device): Dtype {
+  return device === 'cuda' ? 'fp32' : 'q8';
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return (message.split('\n')[0] ?? '').slice(0, 300);
+}

@@ -1,0 +1,34 @@
+// POST /v1/detect: one document → the runtime's DetectionResult.
+import { Router } from 'express';
+import type { AppContext } from '../context.ts';
+import { deadline, pickModel, untilAborted } from '../context.ts';
+import { methodNotAllowed } from '../errors.ts';
+import type { DetectRequest } from '../schemas.ts';
+import { validateBody } from '../validate.ts';
+
+export function detectRouter(ctx: AppContext): Router {
+  const router = Router();
+  router.post(
+    '/detect',
+    (_req, res, next) => {
+      res.locals.route = '/v1/detect';
+      next();
+    },
+    validateBody(ctx.schemas.detect, ctx.limits),
+    async (_req, res) => {
+      const body = res.locals.body as DetectRequest;
+      const { name, detector } = pickModel(ctx, body.model);
+      res.locals.logFields = { model: name, documents: 1, chars: body.text.length, ...(ctx.debug ? { text: body.text } : {}) };
+      const options = body.threshold === undefined ? {} : { threshold: body.threshold };
+      const { signal, clear } = deadline(ctx, res);
+      try {
+        const [pending] = ctx.queue.submit(name, detector, [{ text: body.text }], options, signal);
+        res.json(await untilAborted(pending!, signal));
+      } finally {
+        clear();
+      }
+    },
+  );
+  router.all('/detect', methodNotAllowed('POST'));
+  return router;
+}

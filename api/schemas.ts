@@ -1,0 +1,166 @@
+// Zod schemas for what comes in and what goes out. Requests are validated at the edge (STYLE §3, rule 5);
+// responses are described by the same library so the OpenAPI document (openapi.ts) is generated from them.
+import { z } from 'zod';
+import type { Limits } from './limits.ts';
+
+/** Request bodies depend on the limits and on the model names the server was started with. */
+export function requestSchemas(limits: Limits, modelNames: readonly string[]) {
+  const names = modelNames.length > 0 ? modelNames : ['base'];
+  const model = z
+    .enum(names as [string, ...string[]])
+    .optional()
+    .describe(`Model to use; the server's default when left out. Loaded: ${names.join(', ')}.`);
+  const threshold = z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe('Score threshold for the labels; the model threshold fitted for 1% FPR when left out.');
+  const text = z
+    .string()
+    .max(limits.maxCharsPerDocument)
+    .refine((s) => s.trim().length > 0, { message: 'text is empty' })
+    .describe(`Document text, at most ${limits.maxCharsPerDocument} characters (maxCharsPerDocument).`);
+
+  const detect = z.strictObject({ text, model, threshold });
+
+  const batchDocument = z.strictObject({
+    id: z.string().min(1).max(256).optional().describe('Caller id echoed in the result; the input index when left out.'),
+    text,
+  });
+  const batch = z
+    .strictObject({
+      documents: z
+        .array(batchDocument)
+        .min(1)
+        .max(limits.maxDocumentsPerBatch)
+        .describe(`1 to ${limits.maxDocumentsPerBatch} documents (maxDocumentsPerBatch).`),
+      model,
+      threshold,
+    })
+    .superRefine((body, ctx) => {
+      const total = body.documents.reduce((sum, d) => sum + d.text.length, 0);
+      if (total > limits.maxCharsPerBatch) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['documents'],
+          message: `documents hold ${total} characters in all, more than ${limits.maxCharsPerBatch}`,
+          params: { limit: 'maxCharsPerBatch', max: limits.maxCharsPerBatch },
+        });
+      }
+    });
+
+  return { detect, batch };
+}
+
+export type DetectRequest = z.infer<ReturnType<typeof requestSchemas>['detect']>;
+export type BatchRequest = z.infer<ReturnType<typeof requestSchemas>['batch']>;
+
+// ---- responses (they mirror model/types.ts) ----
+
+const device = z.enum(['webgpu', 'wasm', 'cpu', 'cuda']);
+
+export const modelInfoSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    device,
+    dtype: z.enum(['fp32', 'q8']),
+    fallbacks: z.array(z.object({ device, reason: z.string() })),
+  });
+
+export const sentenceSchema = z.object({
+  index: z.number().int(),
+  text: z.string(),
+  start: z.number().int().describe('Character offset of the sentence in the document (UTF-16 code units).'),
+  end: z.number().int(),
+  paragraphStart: z.boolean().optional(),
+  score: z.number().min(0).max(1).describe('Calibrated probability that the sentence is in a paraphrased span.'),
+  degree: z.number().optional().describe('Predicted degree of lexical change (1 - BLEU-4), when the model has it.'),
+  label: z.enum(['paraphrased', 'human']),
+  truncated: z.boolean().optional(),
+});
+
+export const spanSchema = z.object({
+  start: z.number().int(),
+  end: z.number().int(),
+  firstSentence: z.number().int(),
+  lastSentence: z.number().int(),
+  score: z.number(),
+});
+
+export const detectionResultSchema = z
+  .object({
+    model: modelInfoSchema,
+    text: z.string().optional(),
+    sentences: z.array(sentenceSchema),
+    spans: z.array(spanSchema),
+    score: z.number().describe('Document score: the highest sentence score.'),
+    paraphrasedFraction: z.number(),
+    threshold: z.number(),
+    coverage: z.object({ sentences: z.number().int(), scored: z.number().int(), truncated: z.number().int() }),
+    reliable: z.boolean().describe('false when the document is too short to judge.'),
+  });
+
+export const batchResultSchema = detectionResultSchema
+  .extend({ id: z.string(), index: z.number().int() });
+
+export const batchResponseSchema = z
+  .object({ model: modelInfoSchema, documents: z.array(batchResultSchema) });
+
+export const errorSchema = z
+  .object({
+    error: z
+      .object({
+        code: z.string(),
+        message: z.string(),
+        limit: z.string().optional().describe('The limit that was exceeded (413/422).'),
+        max: z.number().optional(),
+      })
+      .catchall(z.unknown()),
+  });
+
+export const ndjsonLineSchema = z
+  .union([
+    batchResultSchema,
+    z.object({ id: z.string(), index: z.number().int(), error: errorSchema.shape.error }),
+  ]);
+
+export const thresholdSchema = z.object({
+  targetFpr: z.number(),
+  threshold: z.number(),
+  achievedFpr: z.number(),
+  tpr: z.number(),
+});
+
+export const modelsResponseSchema = z
+  .object({
+    default: z.string(),
+    models: z.array(
+      z.object({
+        name: z.string().describe('The name requests use in `model`.'),
+        source: z.string().describe('What the server was asked to load (a bundled name or a directory).'),
+        ready: z.boolean(),
+        error: z.string().optional(),
+        info: modelInfoSchema.optional(),
+        deviceReason: z.string().optional().describe('Why this device runs the model.'),
+        thresholds: z.array(thresholdSchema).optional(),
+        defaultThreshold: z.number().optional(),
+        maxTokens: z.number().int().optional(),
+      }),
+    ),
+    limits: z.object({
+      maxCharsPerDocument: z.number().int(),
+      maxDocumentsPerBatch: z.number().int(),
+      maxCharsPerBatch: z.number().int(),
+      maxBodyBytes: z.number().int(),
+      maxQueuedDocuments: z.number().int(),
+      requestTimeoutMs: z.number().int(),
+    }),
+  });
+
+export const healthSchema = z
+  .object({
+    status: z.enum(['ok', 'loading', 'failed', 'shutting_down']),
+    models: z.record(z.string(), z.boolean()),
+  });
