@@ -29,6 +29,8 @@ export interface ChunkResult {
   /** Milliseconds spent scoring (model only). */
   ms: number;
   mode: 'local' | 'api';
+  /** The model's fitted thresholds (the result's own `threshold` is the model default: no threshold is sent). */
+  thresholds: Threshold[];
 }
 
 // --- requests handled by the background (from popup, options, content scripts, tests) -------------------------

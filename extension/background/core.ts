@@ -1,0 +1,182 @@
+// The background's router, shared by Chrome (service worker + offscreen model host) and Firefox (background page
+// hosting the model itself). It holds no model: it injects the content script on demand, routes scoring requests
+// to the model host (or, in API mode, to the configured ptd API), and wires the context menu and commands.
+import browser from 'webextension-polyfill';
+import type { DetectionResult } from '../../model/types.ts';
+import {
+  fail,
+  isMessageFor,
+  ok,
+  unwrap,
+  type BackgroundRequest,
+  type ChunkResult,
+  type ContentRequest,
+  type HostRequest,
+  type HostState,
+  type PageSummary,
+  type Reply,
+  type ScanTrigger,
+} from '../shared/messages.ts';
+import { loadSettings, originPattern, type Settings } from '../shared/settings.ts';
+
+/** How the background reaches the model host. */
+export interface ModelPort {
+  request<T extends object>(msg: HostRequest): Promise<Reply<T>>;
+}
+
+export const MENU_ID = 'ptd-check-selection';
+const AUTO_SCRIPT_ID = 'ptd-auto-scan';
+const CONTENT_FILE = 'content.js';
+
+async function activeTabId(): Promise<number> {
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  if (tab?.id === undefined) throw new Error('No active tab.');
+  return tab.id;
+}
+
+async function sendToTab<T extends object>(tabId: number, msg: ContentRequest): Promise<Ok<T>> {
+  return unwrap((await browser.tabs.sendMessage(tabId, msg)) as Reply<T>, `tab ${tabId}`);
+}
+type Ok<T extends object> = { ok: true } & T;
+
+/** Injects the content script unless it is already there (needs activeTab or a host permission for the tab). */
+export async function ensureContent(tabId: number): Promise<void> {
+  try {
+    await sendToTab(tabId, { target: 'content', type: 'ping' });
+    return;
+  } catch {
+    // not injected yet
+  }
+  try {
+    await browser.scripting.executeScript({ target: { tabId }, files: [CONTENT_FILE] });
+  } catch (err) {
+    throw new Error(
+      `ptd cannot read this page (${err instanceof Error ? err.message : String(err)}). ` +
+        'Browser pages, the extension store and PDF viewers cannot be scanned; on other pages click the ptd button first.',
+    );
+  }
+}
+
+async function setBadge(tabId: number, summary: PageSummary | undefined): Promise<void> {
+  const text = summary && summary.state === 'done' && summary.flagged > 0 ? String(summary.flagged) : '';
+  await browser.action.setBadgeText({ tabId, text }).catch(() => undefined);
+  await browser.action.setBadgeBackgroundColor({ tabId, color: '#b3261e' }).catch(() => undefined);
+}
+
+export async function scanTab(tabId: number, trigger: ScanTrigger): Promise<PageSummary> {
+  await ensureContent(tabId);
+  const { summary } = await sendToTab<{ summary: PageSummary }>(tabId, { target: 'content', type: 'scan', trigger });
+  await setBadge(tabId, summary);
+  return summary;
+}
+
+export async function checkSelection(tabId: number): Promise<PageSummary> {
+  await ensureContent(tabId);
+  const { summary } = await sendToTab<{ summary: PageSummary }>(tabId, { target: 'content', type: 'scan-selection' });
+  await setBadge(tabId, summary);
+  return summary;
+}
+
+/** POST /v1/detect of a ptd API (API mode only; the user opted in and was told page text is sent there). */
+async function scoreWithApi(settings: Settings, text: string): Promise<ChunkResult> {
+  if (!settings.apiUrl) throw new Error('API mode is on but no API URL is set (Options).');
+  const started = Date.now();
+  const res = await fetch(`${settings.apiUrl.replace(/\/+$/, '')}/v1/detect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(settings.apiKey ? { 'x-api-key': settings.apiKey } : {}) },
+    body: JSON.stringify({ text }),
+  });
+  if (!res.ok) {
+    let reason = res.statusText;
+    try {
+      const body = (await res.json()) as { error?: { message?: string } | string };
+      reason = typeof body.error === 'string' ? body.error : (body.error?.message ?? reason);
+    } catch {
+      // not JSON
+    }
+    throw new Error(`The ptd API answered ${res.status}: ${reason}`);
+  }
+  const result = (await res.json()) as DetectionResult;
+  return { result, ms: Date.now() - started, mode: 'api', thresholds: [] };
+}
+
+/** Registers the auto-scan content script for the sites the user chose and granted. */
+export async function syncAutoScan(): Promise<string[]> {
+  const settings = await loadSettings();
+  const granted: string[] = [];
+  for (const origin of settings.autoScanSites) {
+    if (await browser.permissions.contains({ origins: [originPattern(origin)] })) granted.push(originPattern(origin));
+  }
+  const scripting = browser.scripting as typeof browser.scripting & {
+    getRegisteredContentScripts?: (f?: { ids?: string[] }) => Promise<Array<{ id: string }>>;
+  };
+  const existing = (await scripting.getRegisteredContentScripts?.({ ids: [AUTO_SCRIPT_ID] })) ?? [];
+  if (existing.length) await browser.scripting.unregisterContentScripts({ ids: [AUTO_SCRIPT_ID] });
+  if (granted.length) {
+    await browser.scripting.registerContentScripts([
+      { id: AUTO_SCRIPT_ID, matches: granted, js: [CONTENT_FILE], runAt: 'document_idle', persistAcrossSessions: true },
+    ]);
+  }
+  return granted;
+}
+
+export function startBackground(port: ModelPort, hostStateNow: () => Promise<HostState>): void {
+  const setupMenu = async () => {
+    await browser.contextMenus.removeAll();
+    browser.contextMenus.create({ id: MENU_ID, title: 'Check selection with ptd', contexts: ['selection'] });
+  };
+  browser.runtime.onInstalled.addListener(() => {
+    void setupMenu();
+    void syncAutoScan().catch((err: unknown) => console.warn('[ptd] auto-scan registration failed', err));
+  });
+
+  browser.contextMenus.onClicked.addListener((info, tab) => {
+    if (info.menuItemId !== MENU_ID || tab?.id === undefined) return;
+    void checkSelection(tab.id).catch((err: unknown) => console.warn('[ptd]', err));
+  });
+
+  browser.commands.onCommand.addListener((command, tab) => {
+    void (async () => {
+      const tabId = tab?.id ?? (await activeTabId());
+      if (command === 'scan-page') await scanTab(tabId, 'command');
+      else if (command === 'check-selection') await checkSelection(tabId);
+    })().catch((err: unknown) => console.warn('[ptd]', err));
+  });
+
+  const handle = async (msg: BackgroundRequest): Promise<Reply<object>> => {
+    switch (msg.type) {
+      case 'scan-tab':
+        return ok({ summary: await scanTab(msg.tabId ?? (await activeTabId()), msg.trigger ?? 'popup') });
+      case 'check-selection':
+        return ok({ summary: await checkSelection(msg.tabId ?? (await activeTabId())) });
+      case 'clear-tab': {
+        const tabId = msg.tabId ?? (await activeTabId());
+        await sendToTab(tabId, { target: 'content', type: 'clear' }).catch(() => undefined);
+        await setBadge(tabId, undefined);
+        return ok();
+      }
+      case 'score': {
+        const settings = await loadSettings();
+        if (settings.mode === 'api') return ok(await scoreWithApi(settings, msg.text));
+        return port.request({ target: 'offscreen', type: 'host-score', text: msg.text, threshold: msg.threshold, device: settings.device });
+      }
+      case 'host-state':
+        return ok({ state: await hostStateNow(), mode: (await loadSettings()).mode });
+      case 'warm-up': {
+        const settings = await loadSettings();
+        if (settings.mode === 'api') return ok({ state: await hostStateNow() });
+        return port.request({ target: 'offscreen', type: 'host-load', device: settings.device });
+      }
+      case 'sync-auto-scan':
+        return ok({ registered: await syncAutoScan() });
+      default:
+        console.warn('[ptd] background: unknown message', msg);
+        return fail(`unknown message type ${(msg as { type: string }).type}`);
+    }
+  };
+
+  browser.runtime.onMessage.addListener((msg: unknown) => {
+    if (!isMessageFor(msg, 'background')) return undefined;
+    return handle(msg).catch((err: unknown) => fail(err));
+  });
+}

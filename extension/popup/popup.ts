@@ -1,0 +1,165 @@
+// The popup: starts a scan of the current tab when the page has none, shows model loading progress on first use,
+// the page summary, and a threshold slider that re-labels instantly from the stored scores (no model run).
+import browser from 'webextension-polyfill';
+import type { HostState, PageSummary, Reply } from '../shared/messages.ts';
+import { countAt, describeThreshold } from '../shared/summary.ts';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+let tabId: number | undefined;
+let summary: PageSummary | null = null;
+let polling: ReturnType<typeof setInterval> | undefined;
+
+async function currentTab(): Promise<number> {
+  // `?tab=ID` lets tests and debugging pages point the popup at a given tab.
+  const fromQuery = Number(new URLSearchParams(location.search).get('tab'));
+  if (Number.isInteger(fromQuery) && fromQuery > 0) return fromQuery;
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  if (tab?.id === undefined) throw new Error('No active tab.');
+  return tab.id;
+}
+
+async function contentSummary(): Promise<PageSummary | null> {
+  try {
+    const reply = (await browser.tabs.sendMessage(tabId!, { target: 'content', type: 'summary' })) as Reply<{ summary: PageSummary }>;
+    return reply?.ok ? reply.summary : null;
+  } catch {
+    return null; // not injected: the page has not been scanned
+  }
+}
+
+function showHost(state: HostState): void {
+  const box = $('host');
+  if (state.status === 'loading') {
+    box.hidden = false;
+    $('host-text').textContent = `Loading the model (first use)… ${state.progress ?? 0}%`;
+    $<HTMLProgressElement>('host-progress').value = state.progress ?? 0;
+  } else if (state.status === 'error') {
+    box.hidden = false;
+    $('host-text').textContent = `The model failed to load: ${state.error ?? 'unknown error'}`;
+    $('host-text').className = 'error';
+  } else box.hidden = true;
+}
+
+function render(): void {
+  const s = summary;
+  const status = $('status');
+  if (!s || s.state === 'idle') {
+    status.textContent = 'This page has not been scanned.';
+    $('summary').hidden = true;
+    $('threshold-box').hidden = true;
+    return;
+  }
+  if (s.state === 'error') {
+    status.textContent = `Scan failed: ${s.error ?? 'unknown error'}`;
+    status.className = 'error';
+  } else if (s.state === 'scanning') {
+    status.textContent = `Scanning… ${s.chunksDone} of ${s.chunks} parts done`;
+    status.className = '';
+  } else {
+    status.textContent = s.trigger === 'selection' ? 'Selection checked.' : 'Page scanned.';
+    status.className = '';
+  }
+  const slider = $<HTMLInputElement>('threshold');
+  const threshold = Number(slider.dataset.touched ? slider.value : s.threshold);
+  const counts = countAt(s.scores, threshold);
+  $('summary').hidden = s.scored === 0;
+  $('flagged').textContent = String(counts.flagged);
+  $('scored').textContent = String(s.scored);
+  $('fraction').textContent = pct(counts.paraphrasedFraction);
+  const parts = [
+    counts.borderline ? `${counts.borderline} borderline` : '',
+    s.model ? `${s.model.name} ${s.model.version} on ${s.mode === 'api' ? 'the API' : s.model.device.toUpperCase()}` : '',
+    s.ms !== undefined ? `${(s.ms / 1000).toFixed(1)} s` : '',
+  ].filter(Boolean);
+  $('details').textContent = parts.join(' · ');
+  $('threshold-box').hidden = s.scored === 0;
+  if (!slider.dataset.touched) slider.value = String(s.threshold);
+  $('threshold-value').textContent = threshold.toFixed(2);
+  $('threshold-note').textContent = describeThreshold(threshold, s.thresholds);
+}
+
+async function refresh(): Promise<void> {
+  summary = await contentSummary();
+  render();
+  if (summary?.state !== 'scanning') {
+    clearInterval(polling);
+    polling = undefined;
+  }
+}
+
+function poll(): void {
+  if (polling) return;
+  polling = setInterval(() => void refresh(), 250);
+}
+
+async function scan(): Promise<void> {
+  $('status').textContent = 'Scanning…';
+  poll();
+  const reply = (await browser.runtime.sendMessage({ target: 'background', type: 'scan-tab', tabId, trigger: 'popup' })) as Reply<{
+    summary: PageSummary;
+  }>;
+  if (!reply.ok) {
+    $('status').textContent = reply.error;
+    $('status').className = 'error';
+  }
+  await refresh();
+}
+
+async function main(): Promise<void> {
+  tabId = await currentTab();
+  browser.runtime.onMessage.addListener((msg: unknown) => {
+    const m = msg as { target?: string; type?: string; state?: HostState };
+    if (m?.target === 'broadcast' && m.type === 'host-state' && m.state) showHost(m.state);
+    return undefined;
+  });
+  const host = (await browser.runtime.sendMessage({ target: 'background', type: 'host-state' })) as Reply<{ state: HostState; mode: string }>;
+  if (host.ok) {
+    showHost(host.state);
+    $('mode').textContent = host.mode === 'api' ? 'API mode: page text is sent to your API server' : 'Local mode: nothing leaves this device';
+  }
+
+  const slider = $<HTMLInputElement>('threshold');
+  slider.addEventListener('input', () => {
+    slider.dataset.touched = '1';
+    render(); // instant: counts come from the stored scores
+    void browser.tabs.sendMessage(tabId!, { target: 'content', type: 'set-threshold', threshold: Number(slider.value) });
+  });
+  $('threshold-reset').addEventListener('click', () => {
+    delete slider.dataset.touched;
+    void browser.tabs
+      .sendMessage(tabId!, { target: 'content', type: 'set-threshold', threshold: null })
+      .then(() => refresh());
+  });
+  $('rescan').addEventListener('click', () => void scan());
+  $('clear').addEventListener('click', () => {
+    void browser.runtime.sendMessage({ target: 'background', type: 'clear-tab', tabId }).then(() => refresh());
+  });
+  $('selection').addEventListener('click', () => {
+    poll();
+    void browser.runtime
+      .sendMessage({ target: 'background', type: 'check-selection', tabId })
+      .then((r) => {
+        const reply = r as Reply;
+        if (!reply.ok) $('status').textContent = reply.error;
+        return refresh();
+      });
+  });
+  $('options').addEventListener('click', (e) => {
+    e.preventDefault();
+    void browser.runtime.openOptionsPage();
+  });
+
+  summary = await contentSummary();
+  if (!summary || summary.state === 'idle') await scan();
+  else {
+    render();
+    if (summary.state === 'scanning') poll();
+  }
+}
+
+main().catch((err: unknown) => {
+  $('status').textContent = err instanceof Error ? err.message : String(err);
+  $('status').className = 'error';
+});
