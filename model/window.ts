@@ -38,14 +38,31 @@ export function planWindows(lengths: readonly number[], maxTokens: number, conte
   const windows: Window[] = [];
   let a = 0;
   while (a < n) {
-    let b = a;
-    let used = 0;
-    while (b < n && (b === a || used + cost(b) <= coreBudget)) used += cost(b++);
-    // Context: alternate sides one sentence at a time, each side up to `context` tokens.
+    // The core: as many sentences as fit `coreBudget`, leaving room for at least the nearest sentence on each side.
+    const before = a > 0 ? cost(a - 1) : 0;
+    let b = a + 1;
+    let used = cost(a);
+    while (b < n) {
+      const after = b + 1 < n ? cost(b + 1) : 0;
+      if (used + cost(b) > coreBudget || before + used + cost(b) + after > budget) break;
+      used += cost(b++);
+    }
     let l = a;
     let r = b;
     let left = 0;
     let right = 0;
+    // The nearest neighbours first, even when longer than `context`: some context beats none.
+    if (l > 0 && used + cost(l - 1) <= budget) {
+      l--;
+      left += cost(l);
+      used += cost(l);
+    }
+    if (r < n && used + cost(r) <= budget) {
+      used += cost(r);
+      right += cost(r);
+      r++;
+    }
+    // Then more context, alternating sides one sentence at a time, each side up to `context` tokens.
     for (;;) {
       const canLeft = l > 0 && left + cost(l - 1) <= context && used + cost(l - 1) <= budget;
       const canRight = r < n && right + cost(r) <= context && used + cost(r) <= budget;
