@@ -97,6 +97,7 @@ class Collector {
   readonly skipped: Record<string, number> = {};
   readonly alignment: Record<string, number> = {};
   private readonly seen = new Set<string>();
+  private readonly ids = new Set<string>();
 
   constructor(private readonly seed: number) {}
 
@@ -117,6 +118,8 @@ class Collector {
       return false;
     }
     this.seen.add(key);
+    if (this.ids.has(p.id)) throw new Error(`dataset builder bug: record id ${p.id} made twice`);
+    this.ids.add(p.id);
     this.splits[splitOf(p.doc_id, this.seed)].push(record);
     return true;
   }
@@ -155,10 +158,12 @@ function buildDocRewrite(
   const runs = pickRuns(spliceRuns(original, rewrite, groups), count, random);
   if (runs.length === 0) return out.skip('no changed run to splice');
   for (const run of runs) {
-    const start = groups[run.first]!.origStart;
+    const first = groups[run.first]!;
+    const last = groups[run.last]!;
     out.add(splice(original, rewrite, groups, run), {
       ...base,
-      id: `${row.id}#splice-${start}-${run.length}`,
+      // Original sentences [a, b) replaced by rewrite sentences [c, d).
+      id: `${row.id}#splice-${first.origStart}:${last.origEnd}-${first.rewStart}:${last.rewEnd}`,
       construction: 'splice',
     });
   }

@@ -273,16 +273,24 @@ export async function writeJsonLines(file: string, rows: Iterable<unknown>): Pro
   return count;
 }
 
-/** Writes a JSON document atomically. */
-export async function writeJson(file: string, value: unknown): Promise<void> {
+/** Writes a text file atomically (temporary file beside it, then rename). */
+export async function writeTextAtomic(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   const handle = await open(tmp, 'w');
   try {
-    await handle.write(`${JSON.stringify(value, null, 2)}\n`);
+    await handle.write(text);
     await handle.sync();
-  } finally {
+  } catch (err) {
     await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
   }
+  await handle.close();
   await rename(tmp, file);
+}
+
+/** Writes a JSON document atomically. */
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await writeTextAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }

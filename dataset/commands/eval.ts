@@ -1,0 +1,144 @@
+// `ptd eval`: evaluate any detector on PASTED-format data, sentence level (parse → score → metrics → write).
+//   --predictions FILE  scores from any detector, JSON lines {"id", "scores": [...]}
+//   --model NAME|DIR    ptd's own detector over the records' sentences as given (never re-split)
+import type { Command } from 'commander';
+import { CliError, UsageError } from '../../cli/errors.ts';
+import type { Device, Dtype } from '../../model/types.ts';
+import { evaluate, sentenceScores } from '../evaluate.ts';
+import { JoinError, joinPredictions, readPredictions } from '../predictions.ts';
+import { progressBar } from '../progress.ts';
+import { readPasted, RecordError, writeTextAtomic, type ParsedRecord } from '../records.ts';
+import { renderReport, renderTable } from '../report.ts';
+
+export interface EvalCommandOptions {
+  data: string;
+  predictions?: string;
+  model?: string;
+  by?: string[];
+  json?: boolean;
+  report?: string;
+  threshold?: number;
+  skipInvalid?: boolean;
+  device?: Device;
+  dtype?: Dtype;
+  batchSize?: number;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Runs ptd's detector over the records' sentences, batch by batch, with a progress bar. */
+async function scoreWithModel(
+  records: ParsedRecord[],
+  options: EvalCommandOptions,
+): Promise<{ scores: number[][]; threshold: number; name: string }> {
+  const { loadNodeDetector } = await import('../../model/node.ts');
+  let detector;
+  try {
+    detector = await loadNodeDetector({ model: options.model!, device: options.device, dtype: options.dtype });
+  } catch (err) {
+    throw new CliError(`cannot load model ${options.model}: ${(err as Error).message}`);
+  }
+  try {
+    log(`scoring ${records.length} records with ${detector.info.name} ${detector.info.version} (${detector.info.device}, ${detector.info.dtype})`);
+    const batch = options.batchSize ?? 16;
+    const bar = progressBar('scoring', records.length);
+    const scores: number[][] = [];
+    for (let start = 0; start < records.length; start += batch) {
+      const slice = records.slice(start, start + batch);
+      const results = await detector.scoreMany(slice.map((r) => ({ sentences: r.sentences })));
+      results.forEach((res, k) => {
+        const r = slice[k]!;
+        if (res.sentences.length !== r.sentences.length) {
+          throw new CliError(`model returned ${res.sentences.length} scores for ${r.sentences.length} sentences (record ${r.id ?? start + k + 1})`);
+        }
+        scores.push(res.sentences.map((s) => s.score));
+      });
+      bar.update(Math.min(records.length, start + batch));
+    }
+    bar.stop();
+    return { scores, threshold: detector.defaultThreshold, name: `${detector.info.name} ${detector.info.version}` };
+  } finally {
+    await detector.dispose();
+  }
+}
+
+export async function runEval(options: EvalCommandOptions): Promise<void> {
+  if (!options.predictions === !options.model) throw new UsageError('give exactly one of --predictions FILE or --model NAME_OR_DIR');
+  let records: ParsedRecord[];
+  let scores: number[][];
+  try {
+    const read = await readPasted(options.data, { skipInvalid: options.skipInvalid });
+    records = read.records;
+    if (read.skipped.length) {
+      const first = read.skipped[0]!;
+      log(`skipped ${read.skipped.length} invalid record(s) in ${options.data} (first: line ${first.line}: ${first.reason})`);
+    }
+    if (records.length === 0) throw new CliError(`${options.data}: no records to evaluate`);
+    let threshold = options.threshold;
+    let thresholdSource = threshold !== undefined ? 'given' : undefined;
+    let scorer: string;
+    if (options.predictions) {
+      scores = joinPredictions(records, await readPredictions(options.predictions));
+      scorer = options.predictions;
+    } else {
+      const scored = await scoreWithModel(records, options);
+      scores = scored.scores;
+      scorer = scored.name;
+      if (threshold === undefined) {
+        threshold = scored.threshold;
+        thresholdSource = "the model's default (fitted for 1% FPR on validation)";
+      }
+    }
+    const result = evaluate(records, scores, { by: options.by, threshold, thresholdSource });
+    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else process.stdout.write(`${renderTable(result)}\n`);
+    if (options.report) {
+      await writeTextAtomic(options.report, renderReport(result, sentenceScores(records, scores), { data: options.data, scorer }));
+      log(`wrote ${options.report}`);
+    }
+  } catch (err) {
+    if (err instanceof RecordError || err instanceof JoinError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+function parseNumber(name: string, value: string, check: (n: number) => boolean): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${name}: invalid value "${value}"`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description('Evaluate a detector on PASTED-format data: AUROC, TPR at 1%/5% FPR, Pearson r, F1, per group.')
+    .requiredOption('--data <file>', 'PASTED-format records (JSON array or JSON lines)')
+    .option('--predictions <file>', 'JSON lines {"id", "scores": [one per sentence]} from any detector')
+    .option('--model <name|dir>', "run ptd's detector: small, base, or a model directory")
+    .option('--by <fields>', 'group by record fields, comma-separated (e.g. paraphraser,domain)')
+    .option('--json', 'print one JSON object instead of the table')
+    .option('--report <file>', 'write a self-contained HTML report (ROC curve, histograms, groups)')
+    .option('--threshold <x>', 'score threshold for precision/recall/F1 (default: the model\'s, or fitted at 1% FPR)')
+    .option('--skip-invalid', 'skip and count invalid records instead of stopping')
+    .option('--device <device>', 'with --model: auto, cpu, cuda, wasm, webgpu', 'auto')
+    .option('--dtype <dtype>', 'with --model: q8 or fp32', 'q8')
+    .option('--batch-size <n>', 'with --model: documents per batch', '16')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const devices = ['auto', 'cpu', 'cuda', 'wasm', 'webgpu'];
+      if (!devices.includes(String(opts.device))) throw new UsageError(`--device must be one of ${devices.join(', ')}`);
+      if (opts.dtype !== 'q8' && opts.dtype !== 'fp32') throw new UsageError('--dtype must be q8 or fp32');
+      await runEval({
+        data: opts.data as string,
+        predictions: opts.predictions as string | undefined,
+        model: opts.model as string | undefined,
+        by: typeof opts.by === 'string' ? opts.by.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+        json: Boolean(opts.json),
+        report: opts.report as string | undefined,
+        threshold: typeof opts.threshold === 'string' ? parseNumber('--threshold', opts.threshold, () => true) : undefined,
+        skipInvalid: Boolean(opts.skipInvalid),
+        device: opts.device as Device,
+        dtype: opts.dtype as Dtype,
+        batchSize: parseNumber('--batch-size', String(opts.batchSize), (n) => Number.isInteger(n) && n > 0),
+      });
+    });
+}

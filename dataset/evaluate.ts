@@ -1,0 +1,140 @@
+// The evaluation chain: records + per-sentence scores → one threshold → overall and per-group metrics.
+// Sentence level throughout (PASTED); groups are `<field>=<value>` over the records' own fields.
+import {
+  auroc,
+  classificationAt,
+  pearson,
+  rocCurve,
+  thresholdForFpr,
+  tprAtFpr,
+  type RocCurve,
+} from './metrics.ts';
+import type { ParsedRecord } from './records.ts';
+
+export interface Metrics {
+  documents: number;
+  sentences: number;
+  positives: number;
+  auroc: number | null;
+  tpr_at_1fpr: number | null;
+  tpr_at_5fpr: number | null;
+  pearson_lexical: number | null;
+  pearson_syntactic: number | null;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  /** FPR at the threshold (share of human sentences flagged). */
+  fpr: number | null;
+  threshold: number | null;
+}
+
+export interface EvalResult extends Metrics {
+  /** Where the threshold came from: given, the model's default, or fitted on the evaluated data. */
+  threshold_source: string;
+  groups: Record<string, Metrics>;
+}
+
+export interface EvalOptions {
+  /** Record fields to group by (e.g. paraphraser, domain). */
+  by?: string[];
+  /** Threshold for precision/recall/F1; fitted at 1% FPR on the data when absent. */
+  threshold?: number;
+  thresholdSource?: string;
+}
+
+interface Flat {
+  documents: number;
+  scores: number[];
+  truth: number[];
+  lexScores: number[];
+  lexical: number[];
+  synScores: number[];
+  syntactic: number[];
+}
+
+function flatten(records: ParsedRecord[], scores: number[][], indices: number[]): Flat {
+  const f: Flat = { documents: indices.length, scores: [], truth: [], lexScores: [], lexical: [], synScores: [], syntactic: [] };
+  for (const k of indices) {
+    const r = records[k]!;
+    const s = scores[k]!;
+    for (let i = 0; i < r.sentences.length; i++) {
+      f.scores.push(s[i]!);
+      f.truth.push(r.truth[i]!);
+      if (r.lexical) {
+        f.lexScores.push(s[i]!);
+        f.lexical.push(r.lexical[i]!);
+      }
+      if (r.syntactic) {
+        f.synScores.push(s[i]!);
+        f.syntactic.push(r.syntactic[i]!);
+      }
+    }
+  }
+  return f;
+}
+
+const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 1e6) / 1e6);
+
+function metricsOf(f: Flat, threshold: number | null): Metrics {
+  const c = threshold === null ? null : classificationAt(f.scores, f.truth, threshold);
+  let positives = 0;
+  for (const t of f.truth) positives += t;
+  return {
+    documents: f.documents,
+    sentences: f.scores.length,
+    positives,
+    auroc: round(auroc(f.scores, f.truth)),
+    tpr_at_1fpr: round(tprAtFpr(f.scores, f.truth, 0.01)),
+    tpr_at_5fpr: round(tprAtFpr(f.scores, f.truth, 0.05)),
+    pearson_lexical: round(f.lexical.length ? pearson(f.lexScores, f.lexical) : null),
+    pearson_syntactic: round(f.syntactic.length ? pearson(f.synScores, f.syntactic) : null),
+    precision: round(c ? (c.tp + c.fp ? c.precision : null) : null),
+    recall: round(c ? c.recall : null),
+    f1: round(c ? c.f1 : null),
+    fpr: round(c ? c.fpr : null),
+    threshold,
+  };
+}
+
+function groupValue(value: unknown): string {
+  if (value === undefined || value === null || value === '') return '(none)';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** Record indices per `<field>=<value>`, in order of first appearance per field. */
+export function groupRecords(records: ParsedRecord[], fields: string[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  for (const field of fields) {
+    const values = new Map<string, number[]>();
+    records.forEach((r, k) => {
+      const key = groupValue(r.fields[field]);
+      let list = values.get(key);
+      if (!list) values.set(key, (list = []));
+      list.push(k);
+    });
+    for (const [value, list] of [...values.entries()].sort((a, b) => a[0].localeCompare(b[0]))) groups.set(`${field}=${value}`, list);
+  }
+  return groups;
+}
+
+export function evaluate(records: ParsedRecord[], scores: number[][], options: EvalOptions = {}): EvalResult {
+  if (scores.length !== records.length) throw new Error(`${scores.length} score lists for ${records.length} records`);
+  const all = flatten(records, scores, records.map((_, k) => k));
+  let threshold: number | null = options.threshold ?? null;
+  let source = options.thresholdSource ?? (threshold !== null ? 'given' : '');
+  if (threshold === null) {
+    threshold = thresholdForFpr(all.scores, all.truth, 0.01)?.threshold ?? null;
+    source = threshold === null ? 'none (one class only)' : 'fitted on this data for FPR <= 1%';
+  }
+  const groups: Record<string, Metrics> = {};
+  for (const [key, indices] of groupRecords(records, options.by ?? [])) {
+    groups[key] = metricsOf(flatten(records, scores, indices), threshold);
+  }
+  return { ...metricsOf(all, threshold), threshold_source: source, groups };
+}
+
+/** Flattened sentence scores and truth, for the report's curve and histograms. */
+export function sentenceScores(records: ParsedRecord[], scores: number[][]): { scores: number[]; truth: number[]; roc: RocCurve | null } {
+  const f = flatten(records, scores, records.map((_, k) => k));
+  return { scores: f.scores, truth: f.truth, roc: rocCurve(f.scores, f.truth) };
+}

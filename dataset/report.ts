@@ -1,0 +1,179 @@
+// A self-contained HTML report of an evaluation: summary, ROC curve and per-class score histograms as
+// inline SVG, and the per-group table. No scripts, no external assets.
+import type { EvalResult, Metrics } from './evaluate.ts';
+import type { RocCurve } from './metrics.ts';
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function fmt(x: number | null, digits = 3): string {
+  return x === null ? '—' : x.toFixed(digits);
+}
+
+function pct(x: number | null): string {
+  return x === null ? '—' : `${(100 * x).toFixed(1)}%`;
+}
+
+const W = 360;
+const H = 300;
+const PAD = 40;
+
+/** At most `max` points, always keeping the first and last. */
+function thin(curve: RocCurve, max = 600): [number, number][] {
+  const n = curve.fpr.length;
+  const step = Math.max(1, Math.ceil(n / max));
+  const pts: [number, number][] = [];
+  for (let k = 0; k < n; k += step) pts.push([curve.fpr[k]!, curve.tpr[k]!]);
+  pts.push([curve.fpr[n - 1]!, curve.tpr[n - 1]!]);
+  return pts;
+}
+
+/** Axes with ticks at fractions (0..1) of each axis, labelled as given. */
+function axes(xLabel: string, yLabel: string, xTicks: [number, string][], yTicks: [number, string][]): string {
+  const x = (f: number) => PAD + f * (W - PAD - 10);
+  const y = (f: number) => H - PAD - f * (H - PAD - 10);
+  let s = `<line x1="${PAD}" y1="${H - PAD}" x2="${W - 10}" y2="${H - PAD}" stroke="#333"/>`;
+  s += `<line x1="${PAD}" y1="10" x2="${PAD}" y2="${H - PAD}" stroke="#333"/>`;
+  for (const [f, label] of xTicks)
+    s += `<text x="${x(f).toFixed(1)}" y="${H - PAD + 14}" font-size="10" text-anchor="middle">${esc(label)}</text>`;
+  for (const [f, label] of yTicks)
+    s += `<text x="${PAD - 4}" y="${(y(f) + 3).toFixed(1)}" font-size="10" text-anchor="end">${esc(label)}</text>`;
+  s += `<text x="${(PAD + W) / 2}" y="${H - 6}" font-size="11" text-anchor="middle">${esc(xLabel)}</text>`;
+  s += `<text x="12" y="${H / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 12 ${H / 2})">${esc(yLabel)}</text>`;
+  return s;
+}
+
+const FRACTIONS = [0, 0.25, 0.5, 0.75, 1];
+
+export function rocSvg(curve: RocCurve | null, auc: number | null): string {
+  if (!curve) return '<p>No ROC curve: the data holds a single class.</p>';
+  const x = (v: number) => (PAD + v * (W - PAD - 10)).toFixed(1);
+  const y = (v: number) => (H - PAD - v * (H - PAD - 10)).toFixed(1);
+  const ticks = FRACTIONS.map((f): [number, string] => [f, String(f)]);
+  const path = thin(curve)
+    .map(([f, t], k) => `${k ? 'L' : 'M'}${x(f)},${y(t)}`)
+    .join(' ');
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="ROC curve">` +
+    axes('false positive rate', 'true positive rate', ticks, ticks) +
+    `<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" stroke="#bbb" stroke-dasharray="4 3"/>` +
+    `<line x1="${x(0.01)}" y1="${y(0)}" x2="${x(0.01)}" y2="${y(1)}" stroke="#e0a000" stroke-dasharray="2 2"/>` +
+    `<path d="${path}" fill="none" stroke="#1f6feb" stroke-width="2"/>` +
+    `<text x="${W - 14}" y="${H - PAD - 8}" font-size="12" text-anchor="end">AUROC ${fmt(auc)}</text>` +
+    `</svg>`
+  );
+}
+
+export function histogramSvg(scores: number[], truth: number[], bins = 20): string {
+  if (scores.length === 0) return '<p>No sentences.</p>';
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of scores) {
+    lo = Math.min(lo, s);
+    hi = Math.max(hi, s);
+  }
+  if (lo >= 0 && hi <= 1) {
+    lo = 0;
+    hi = 1;
+  }
+  if (hi === lo) hi = lo + 1;
+  const counts = [new Array<number>(bins).fill(0), new Array<number>(bins).fill(0)];
+  const totals = [0, 0];
+  scores.forEach((s, i) => {
+    const c = truth[i]! > 0 ? 1 : 0;
+    const b = Math.min(bins - 1, Math.floor(((s - lo) / (hi - lo)) * bins));
+    counts[c]![b]!++;
+    totals[c]!++;
+  });
+  // Each class is normalised to its own total, so the shapes compare whatever the class balance.
+  const shares = counts.map((row, c) => row.map((n) => (totals[c] ? n / totals[c]! : 0)));
+  const yMax = Math.max(0.01, ...shares[0]!, ...shares[1]!);
+  const bw = (W - PAD - 10) / bins;
+  const colours = ['#2da44e', '#cf222e'];
+  let bars = '';
+  for (let c = 0; c < 2; c++) {
+    for (let b = 0; b < bins; b++) {
+      const h = (shares[c]![b]! / yMax) * (H - PAD - 10);
+      if (h <= 0) continue;
+      bars += `<rect x="${(PAD + b * bw + 1).toFixed(1)}" y="${(H - PAD - h).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${colours[c]}" fill-opacity="0.45"/>`;
+    }
+  }
+  const xTicks = FRACTIONS.map((f): [number, string] => [f, String(+(lo + f * (hi - lo)).toFixed(2))]);
+  const yTicks = [0, 0.5, 1].map((f): [number, string] => [f, `${(100 * f * yMax).toFixed(0)}%`]);
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="score histograms">` +
+    axes('score', 'share of class', xTicks, yTicks) +
+    bars +
+    `<rect x="${W - 150}" y="14" width="10" height="10" fill="${colours[0]}" fill-opacity="0.6"/><text x="${W - 136}" y="23" font-size="11">human (${totals[0]})</text>` +
+    `<rect x="${W - 150}" y="30" width="10" height="10" fill="${colours[1]}" fill-opacity="0.6"/><text x="${W - 136}" y="39" font-size="11">paraphrased (${totals[1]})</text>` +
+    `</svg>`
+  );
+}
+
+const COLUMNS: [keyof Metrics, string, (x: number | null) => string][] = [
+  ['documents', 'documents', (x) => String(x)],
+  ['sentences', 'sentences', (x) => String(x)],
+  ['positives', 'paraphrased', (x) => String(x)],
+  ['auroc', 'AUROC', (x) => fmt(x)],
+  ['tpr_at_1fpr', 'TPR@1%FPR', pct],
+  ['tpr_at_5fpr', 'TPR@5%FPR', pct],
+  ['pearson_lexical', 'r lexical', (x) => fmt(x)],
+  ['pearson_syntactic', 'r syntactic', (x) => fmt(x)],
+  ['precision', 'precision', (x) => fmt(x)],
+  ['recall', 'recall', (x) => fmt(x)],
+  ['f1', 'F1', (x) => fmt(x)],
+  ['fpr', 'FPR', pct],
+];
+
+export function metricRows(result: EvalResult): [string, Metrics][] {
+  return [['all', result], ...Object.entries(result.groups)];
+}
+
+export function renderReport(
+  result: EvalResult,
+  sentences: { scores: number[]; truth: number[]; roc: RocCurve | null },
+  meta: { data: string; scorer: string },
+): string {
+  const head = COLUMNS.map(([, h]) => `<th>${esc(h)}</th>`).join('');
+  const rows = metricRows(result)
+    .map(
+      ([name, m]) =>
+        `<tr><th scope="row">${esc(name)}</th>${COLUMNS.map(([k, , f]) => `<td>${esc(f(m[k] as number | null))}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ptd evaluation — ${esc(meta.data)}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1f2328;max-width:1100px}
+table{border-collapse:collapse;margin:1rem 0}th,td{padding:.25rem .6rem;border-bottom:1px solid #d0d7de;text-align:right}
+th[scope=row],thead th:first-child{text-align:left}.figs{display:flex;gap:2rem;flex-wrap:wrap}figure{margin:0}
+figcaption{font-weight:600;margin-bottom:.3rem}code{background:#f6f8fa;padding:0 .2rem}
+</style></head><body>
+<h1>ptd evaluation</h1>
+<p>Data <code>${esc(meta.data)}</code>, scores from <code>${esc(meta.scorer)}</code>.
+Sentence level: ${result.sentences} sentences in ${result.documents} documents, ${result.positives} paraphrased.
+Threshold for precision/recall/F1: ${result.threshold === null ? '—' : result.threshold.toPrecision(6)} (${esc(result.threshold_source)}).
+TPR@1%FPR is PASTED's <code>tpr[fpr&lt;0.01][-1]</code>.</p>
+<div class="figs">
+<figure><figcaption>ROC curve (dotted line: FPR = 1%)</figcaption>${rocSvg(sentences.roc, result.auroc)}</figure>
+<figure><figcaption>Score histograms per class</figcaption>${histogramSvg(sentences.scores, sentences.truth)}</figure>
+</div>
+<h2>Results</h2>
+<table><thead><tr><th>group</th>${head}</tr></thead><tbody>
+${rows}
+</tbody></table>
+<p>— marks a metric that cannot be computed (for example a group with a single class).</p>
+</body></html>
+`;
+}
+
+/** The terminal table: one row per group, fixed-width columns. */
+export function renderTable(result: EvalResult): string {
+  const header = ['group', ...COLUMNS.map(([, h]) => h)];
+  const rows = metricRows(result).map(([name, m]) => [name, ...COLUMNS.map(([k, , f]) => f(m[k] as number | null))]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const thr = result.threshold === null ? '—' : result.threshold.toPrecision(4);
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', `threshold ${thr} (${result.threshold_source})`].join('\n');
+}
