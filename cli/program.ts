@@ -9,7 +9,6 @@ const commands: Array<() => Promise<{ register: Register }>> = [
   // score, dataset, eval, serve, worker, jobs: each face registers its own commands here.
   () => import('../dataset/commands/build.ts'),
   () => import('../dataset/commands/eval.ts'),
-  () => import('../dataset/commands/eval.ts'),
   () => import('../api/commands/worker.ts'),
   () => import('../api/commands/jobs.ts'),
 ];
