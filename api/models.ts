@@ -93,8 +93,9 @@ export class ModelRegistry {
 }
 
 /**
- * Loads one model on `device`. `auto` tries CUDA first, then the CPU; the detector's `info.fallbacks`
- * then lists CUDA with the reason it failed, and `reason` says the same in words.
+ * Loads one model on `device` through the runtime, which tries devices in order (`auto`: CUDA, then CPU)
+ * and records each failure in `info.fallbacks`. Without an explicit dtype, CUDA runs fp32 and the CPU q8:
+ * when `auto` ends up on the CPU, the model is loaded again as q8 (the fast choice there).
  */
 export async function loadOnDevice(
   loader: Loader,
@@ -102,27 +103,34 @@ export async function loadOnDevice(
   device: Device,
   dtype?: Dtype,
 ): Promise<{ detector: Detector; reason: string }> {
-  if (device !== 'auto') {
+  if (device !== 'auto' || dtype !== undefined) {
     const detector = await loader({ model, device, dtype: dtype ?? defaultDtype(device) });
-    return { detector, reason: `${detector.info.device}: requested with --device ${device}` };
+    return { detector, reason: explain(device, detector) };
   }
-  const fallbacks: DeviceFallback[] = [];
-  try {
-    const detector = await loader({ model, device: 'cuda', dtype: dtype ?? defaultDtype('cuda') });
-    return { detector, reason: 'cuda: --device auto tried CUDA first and it loaded' };
-  } catch (err) {
-    fallbacks.push({ device: 'cuda', reason: firstLine(err) });
-  }
-  const detector = await loader({ model, device: 'cpu', dtype: dtype ?? defaultDtype('cpu') });
+  const first = await loader({ model, device: 'auto', dtype: defaultDtype('cuda') });
+  if (first.info.device === 'cuda') return { detector: first, reason: explain('auto', first) };
+  const fallbacks = [...first.info.fallbacks];
+  await first.dispose();
+  const detector = await loader({ model, device: 'cpu', dtype: defaultDtype('cpu') });
   const info = detector.info as { fallbacks: DeviceFallback[] };
-  // Keep what the runtime recorded and add the attempt made here.
-  const merged = [...fallbacks, ...info.fallbacks.filter((f) => f.device !== 'cuda')];
   try {
-    info.fallbacks = merged;
+    info.fallbacks = [...fallbacks, ...info.fallbacks.filter((f) => !fallbacks.some((g) => g.device === f.device))];
   } catch {
     // A frozen info object: the reason below still says it.
   }
-  return { detector, reason: `cpu: --device auto tried CUDA first and it failed (${fallbacks[0]!.reason})` };
+  return { detector, reason: explain('auto', detector, fallbacks) };
+}
+
+function explain(requested: Device, detector: Detector, extra: DeviceFallback[] = []): string {
+  const ran = detector.info.device;
+  const failed = [...extra, ...detector.info.fallbacks.filter((f) => !extra.some((g) => g.device === f.device))];
+  const why = failed.map((f) => `${f.device} failed: ${firstLine(f.reason)}`).join('; ');
+  if (requested === 'auto') {
+    return ran === 'cuda'
+      ? 'cuda: --device auto tries CUDA first, and it loaded'
+      : `${ran}: --device auto tries CUDA first (${why || 'not available'})`;
+  }
+  return ran === requested ? `${ran}: requested with --device ${requested}` : `${ran}: --device ${requested} did not load (${why})`;
 }
 
 /** q8 is the fast choice on CPU; CUDA has no fast int8 kernels for these graphs, so it runs fp32. */
@@ -130,7 +138,6 @@ export function defaultDtype(device: Device): Dtype {
   return device === 'cuda' ? 'fp32' : 'q8';
 }
 
-function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+function firstLine(message: string): string {
   return (message.split('\n')[0] ?? '').slice(0, 300);
 }

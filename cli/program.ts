@@ -7,8 +7,10 @@ type Register = (program: Command) => void;
 
 const commands: Array<() => Promise<{ register: Register }>> = [
   // score, dataset, eval, serve, worker, jobs: each face registers its own commands here.
+  () => import('../model/commands/score.ts'),
   () => import('../dataset/commands/build.ts'),
   () => import('../dataset/commands/eval.ts'),
+  () => import('../api/commands/serve.ts'),
   () => import('../api/commands/worker.ts'),
   () => import('../api/commands/jobs.ts'),
 ];

@@ -1,0 +1,110 @@
+// `ptd serve`: the HTTP API and playground. Limits come from PTD_* environment variables (api/limits.ts),
+// API keys from PTD_API_KEYS (never a flag: flags show in `ps`). Prints the playground address on stdout.
+import type { Command } from 'commander';
+import { CliError, UsageError } from '../../cli/errors.ts';
+import { bundledModels } from '../../model/node.ts';
+import type { Device, Dtype } from '../../model/types.ts';
+import { resolveLimits } from '../limits.ts';
+import { parseApiKeys } from '../middleware.ts';
+import { startServer } from '../server.ts';
+
+const DEVICES: Device[] = ['auto', 'cpu', 'cuda'];
+const DTYPES: Dtype[] = ['fp32', 'q8'];
+
+interface ServeFlags {
+  port: string;
+  host: string;
+  model?: string;
+  device: string;
+  dtype?: string;
+  cors?: string;
+  debug?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('Serve the HTTP API (/v1/detect, /v1/detect/batch, /v1/models) and the playground page')
+    .option('-p, --port <port>', 'port to listen on (0: any free port)', process.env.PTD_PORT ?? '8080')
+    .option('--host <host>', 'address to bind (0.0.0.0 exposes the server to the network)', process.env.PTD_HOST ?? '127.0.0.1')
+    .option(
+      '-m, --model <models>',
+      'comma-separated models: small, base, a model directory, or name=directory; the first is the default ' +
+        '(default: base and small, those installed)',
+      process.env.PTD_MODEL,
+    )
+    .option('-d, --device <device>', `where the model runs: ${DEVICES.join(', ')} (auto tries CUDA, then CPU)`, process.env.PTD_DEVICE ?? 'auto')
+    .option('--dtype <dtype>', `weights: ${DTYPES.join(', ')} (default: fp32 on CUDA, q8 on CPU)`, process.env.PTD_DTYPE)
+    .option('--cors <origins>', 'comma-separated origins allowed by CORS (* for any); off by default', process.env.PTD_CORS_ORIGINS)
+    .option('--debug', 'debug logs, including document text', process.env.PTD_DEBUG === '1')
+    .action(async (flags: ServeFlags) => {
+      await serve(flags);
+    });
+}
+
+export async function serve(flags: ServeFlags): Promise<void> {
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${flags.port}"`);
+  if (!DEVICES.includes(flags.device as Device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}`);
+  if (flags.dtype !== undefined && !DTYPES.includes(flags.dtype as Dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}`);
+  let limits;
+  try {
+    limits = resolveLimits({}, process.env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const models = flags.model ? flags.model.split(',').map((m) => m.trim()).filter(Boolean) : defaultModels();
+
+  const server = await startServer({
+    port,
+    host: flags.host,
+    models,
+    device: flags.device as Device,
+    dtype: flags.dtype as Dtype | undefined,
+    apiKeys: parseApiKeys(process.env.PTD_API_KEYS),
+    corsOrigins: flags.cors ? flags.cors.split(',').map((o) => o.trim()).filter(Boolean) : [],
+    debug: flags.debug,
+    limits,
+  }).catch((err: Error) => {
+    throw new CliError(`cannot start the server: ${err.message}`);
+  });
+  process.stdout.write(`ptd serve: playground at ${server.url} (API at ${server.url}v1/, models loading: ${models.join(', ')})\n`);
+
+  let firstSignal = 0;
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      // A second signal forces the exit; one within a second is the same signal sent twice (e.g. by
+      // `timeout`, which signals the child and its process group).
+      if (firstSignal === 0) firstSignal = Date.now();
+      else if (Date.now() - firstSignal > 1000) {
+        process.stderr.write(`ptd serve: ${signal} again, exiting now\n`);
+        process.exit(1);
+      }
+      void server.close().then(resolve);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+
+  try {
+    await server.ready;
+    const summary = [...server.registry.slots.values()].map((s) => `${s.name} on ${s.detector!.info.device}`).join(', ');
+    process.stdout.write(`ptd serve: ready (${summary})\n`);
+  } catch (err) {
+    await server.close();
+    throw new CliError((err as Error).message);
+  }
+  await stopped;
+}
+
+/** base and small, those whose weights are installed; base first (the default). */
+function defaultModels(): string[] {
+  const installed = bundledModels()
+    .filter((m) => m.available)
+    .map((m) => m.alias)
+    .sort((a, b) => (a === 'base' ? -1 : b === 'base' ? 1 : 0));
+  if (installed.length === 0) {
+    throw new CliError('no bundled model is installed in model/weights/; pass --model <directory>');
+  }
+  return installed;
+}
