@@ -1,0 +1,116 @@
+// Reading the documents `ptd score` scores: files by extension (or --input-format), stdin when no file is given.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { CliError, UsageError } from '../../cli/errors.ts';
+import { htmlToText, markdownToText } from './text.ts';
+
+export type InputFormat = 'txt' | 'md' | 'html' | 'jsonl';
+export const INPUT_FORMATS: InputFormat[] = ['txt', 'md', 'html', 'jsonl'];
+
+const EXTENSIONS: Record<string, InputFormat> = {
+  '.txt': 'txt',
+  '.text': 'txt',
+  '.md': 'md',
+  '.markdown': 'md',
+  '.html': 'html',
+  '.htm': 'html',
+  '.xhtml': 'html',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+};
+
+export interface InputDocument {
+  /** File name (or `-` for stdin), with `:LINE` for a JSON-lines record. */
+  source: string;
+  /** The record's `id` for JSON lines, when it has one. */
+  id?: string | number;
+  text: string;
+}
+
+export function formatOf(file: string, override?: InputFormat): InputFormat {
+  if (override) return override;
+  if (file === '-') return 'txt';
+  const ext = path.extname(file).toLowerCase();
+  const format = EXTENSIONS[ext];
+  if (!format) {
+    throw new UsageError(
+      `unsupported format ${ext ? `"${ext}"` : '(no extension)'} for ${file}: use .txt, .md, .html or .jsonl, or --input-format`,
+    );
+  }
+  return format;
+}
+
+async function readSource(file: string, stdin: () => Promise<string>): Promise<string> {
+  if (file === '-') return stdin();
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw new CliError(`cannot read ${file}: it is a directory`);
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new CliError(`cannot read ${file}: ${why}`);
+  }
+}
+
+export function parseJsonl(content: string, source: string): InputDocument[] {
+  const docs: InputDocument[] = [];
+  content.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      throw new CliError(`${source} line ${i + 1}: not valid JSON`);
+    }
+    const r = record as { text?: unknown; id?: unknown };
+    if (!record || typeof record !== 'object' || typeof r.text !== 'string') {
+      throw new CliError(`${source} line ${i + 1}: no "text" string field`);
+    }
+    const doc: InputDocument = { source: `${source}:${i + 1}`, text: r.text };
+    if (typeof r.id === 'string' || typeof r.id === 'number') doc.id = r.id;
+    docs.push(doc);
+  });
+  return docs;
+}
+
+/** Reads every input as documents; `stdin` reads standard input once (for `-` or no file at all). */
+export async function readInputs(files: string[], stdin: () => Promise<string>, override?: InputFormat): Promise<InputDocument[]> {
+  const sources = files.length ? files : ['-'];
+  // Check every format before reading anything, so a typo fails fast.
+  const formats = sources.map((f) => formatOf(f, override));
+  const docs: InputDocument[] = [];
+  for (let k = 0; k < sources.length; k++) {
+    const file = sources[k]!;
+    const content = await readSource(file, stdin);
+    switch (formats[k]!) {
+      case 'txt':
+        docs.push({ source: file, text: content });
+        break;
+      case 'md':
+        docs.push({ source: file, text: markdownToText(content) });
+        break;
+      case 'html':
+        docs.push({ source: file, text: htmlToText(content) });
+        break;
+      case 'jsonl': {
+        const records = parseJsonl(content, file);
+        if (records.length === 0) throw new CliError(`empty input: ${file === '-' ? 'stdin' : file} has no records`);
+        docs.push(...records);
+        break;
+      }
+    }
+  }
+  for (const d of docs) {
+    if (!d.text.trim()) throw new CliError(`empty input: ${d.source === '-' ? 'stdin' : d.source} has no text to score`);
+  }
+  return docs;
+}
+
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

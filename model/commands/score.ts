@@ -1,0 +1,186 @@
+// `ptd score [FILE...]`: score documents sentence by sentence (read → load → scoreMany → write).
+// Data goes to stdout (pretty text, JSON or JSON lines); logs, warnings and progress go to stderr.
+import { Option, type Command } from 'commander';
+import pc from 'picocolors';
+import { CliError, UsageError } from '../../cli/errors.ts';
+import { scoreBand } from '../palette.ts';
+import type { DetectionResult, Detector, Device, Dtype } from '../types.ts';
+import { INPUT_FORMATS, readInputs, readStdin, type InputDocument, type InputFormat } from './inputs.ts';
+
+export type OutputFormat = 'pretty' | 'json' | 'jsonl';
+
+export interface ScoreCommandOptions {
+  model: string;
+  device: Device;
+  dtype: Dtype;
+  format: OutputFormat;
+  threshold?: number;
+  inputFormat?: InputFormat;
+  allowRemote?: boolean;
+  /** Documents per scoreMany call (output is written after each). */
+  batchSize?: number;
+}
+
+export interface ScoreIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => Promise<string>;
+  stdinIsTTY: boolean;
+  stderrIsTTY: boolean;
+  colors: boolean;
+}
+
+const DEVICES: Device[] = ['auto', 'webgpu', 'wasm', 'cpu', 'cuda'];
+
+function defaultIO(): ScoreIO {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    readStdin,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    colors: pc.isColorSupported,
+  };
+}
+
+export function parseThreshold(value: string): number {
+  const t = Number(value);
+  if (!value.trim() || !Number.isFinite(t) || t < 0 || t > 1) {
+    throw new UsageError(`--threshold must be a probability between 0 and 1, got "${value}"`);
+  }
+  return t;
+}
+
+async function load(options: ScoreCommandOptions): Promise<Detector> {
+  const { loadNodeDetector, UnknownModelError } = await import('../node.ts');
+  try {
+    return await loadNodeDetector({
+      model: options.model,
+      device: options.device,
+      dtype: options.dtype,
+      allowRemote: options.allowRemote,
+    });
+  } catch (err) {
+    if (err instanceof UnknownModelError) throw new UsageError(err.message);
+    throw new CliError((err as Error).message);
+  }
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+function thresholdNote(detector: Detector, threshold: number): string {
+  const fitted = detector.thresholds.find((t) => t.threshold === threshold);
+  return fitted ? `${pct(fitted.targetFpr)} FPR` : 'custom';
+}
+
+/** One line: counts, document score, threshold, model and reliability. */
+export function summaryLine(result: DetectionResult, detector: Detector, source?: string): string {
+  const flagged = result.sentences.filter((s) => s.label === 'paraphrased').length;
+  const n = result.sentences.length;
+  const parts = [
+    `${n} sentence${n === 1 ? '' : 's'}`,
+    `${flagged} flagged (${pct(result.paraphrasedFraction)})${result.spans.length ? ` in ${result.spans.length} span${result.spans.length === 1 ? '' : 's'}` : ''}`,
+    `document score ${result.score.toFixed(2)}`,
+    `threshold ${result.threshold.toFixed(2)} (${thresholdNote(detector, result.threshold)})`,
+    `${result.model.name} ${result.model.version} ${result.model.dtype} on ${result.model.device}`,
+  ];
+  if (result.coverage.truncated) parts.push(`${result.coverage.truncated} sentence(s) too long, cut before scoring`);
+  if (!result.reliable) parts.push('too short to judge reliably (under 2 sentences or 30 words)');
+  return `${source ? `${source}: ` : ''}${parts.join(' · ')}`;
+}
+
+/** The document's text with flagged sentences highlighted (colour by score) and their scores shown. */
+export function renderPretty(result: DetectionResult, text: string, colors: boolean): string {
+  const c = pc.createColors(colors);
+  let out = '';
+  let pos = 0;
+  for (const s of result.sentences) {
+    out += text.slice(pos, s.start);
+    const band = scoreBand(s.score, result.threshold);
+    const score = s.score.toFixed(2);
+    if (band === 'flagged') {
+      const strong = s.score >= result.threshold + (1 - result.threshold) / 2;
+      out += colors
+        ? `${strong ? c.bgRed(c.white(s.text)) : c.bgYellow(c.black(s.text))} ${c.dim(`[${score}]`)}`
+        : `>>${s.text}<< [${score}]`;
+    } else if (band === 'borderline') {
+      out += colors ? `${c.yellow(s.text)} ${c.dim(`[${score}]`)}` : s.text;
+    } else {
+      out += s.text;
+    }
+    pos = s.end;
+  }
+  out += text.slice(pos);
+  return out.replace(/\s+$/, '');
+}
+
+type Output = DetectionResult & { source: string; id?: string | number };
+
+function withSource(doc: InputDocument, result: DetectionResult): Output {
+  return { source: doc.source, ...(doc.id !== undefined ? { id: doc.id } : {}), ...result };
+}
+
+export async function runScore(files: string[], options: ScoreCommandOptions, io: ScoreIO = defaultIO()): Promise<void> {
+  if (files.length === 0 && io.stdinIsTTY) {
+    throw new UsageError('no input: give one or more files, or pipe text to stdin');
+  }
+  const docs = await readInputs(files, io.readStdin, options.inputFormat);
+  const detector = await load(options);
+  try {
+    if (options.device !== 'auto') {
+      for (const f of detector.info.fallbacks) {
+        io.stderr(`ptd: ${f.device} is not available (${f.reason}); running on ${detector.info.device}\n`);
+      }
+    }
+    const batchSize = options.batchSize ?? 32;
+    const showProgress = io.stderrIsTTY && docs.length > batchSize;
+    const { SingleBar, Presets } = showProgress ? await import('cli-progress') : { SingleBar: undefined, Presets: undefined };
+    const bar = SingleBar ? new SingleBar({ stream: process.stderr, clearOnComplete: true }, Presets!.shades_classic) : undefined;
+    bar?.start(docs.length, 0);
+    const collected: Output[] = [];
+    for (let start = 0; start < docs.length; start += batchSize) {
+      const slice = docs.slice(start, start + batchSize);
+      const results = await detector.scoreMany(
+        slice.map((d) => ({ text: d.text })),
+        options.threshold !== undefined ? { threshold: options.threshold } : undefined,
+      );
+      results.forEach((result, k) => {
+        const doc = slice[k]!;
+        if (options.format === 'jsonl') io.stdout(`${JSON.stringify(withSource(doc, result))}\n`);
+        else if (options.format === 'json') collected.push(withSource(doc, result));
+        else {
+          const many = docs.length > 1;
+          const header = many ? `${io.colors ? pc.bold(`==> ${doc.source} <==`) : `==> ${doc.source} <==`}\n` : '';
+          const summary = summaryLine(result, detector, many ? doc.source : undefined);
+          io.stdout(`${start + k > 0 ? '\n' : ''}${header}${renderPretty(result, doc.text, io.colors)}\n\n${io.colors ? pc.bold(summary) : summary}\n`);
+        }
+      });
+      bar?.update(Math.min(docs.length, start + batchSize));
+    }
+    bar?.stop();
+    if (options.format === 'json') {
+      io.stdout(`${JSON.stringify(collected.length === 1 ? collected[0] : collected, null, 2)}\n`);
+    }
+  } finally {
+    await detector.dispose();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('score')
+    .description('score documents sentence by sentence: which sentences did an LLM paraphrase or polish?')
+    .argument('[file...]', 'files to score: .txt, .md, .html (visible text) or .jsonl (a "text" field per line); stdin when none or "-"')
+    .option('-m, --model <model>', 'small, base, a model directory, or a hub id (with --allow-remote)', 'small')
+    .addOption(new Option('-d, --device <device>', 'where the model runs; auto picks the fastest that works').choices(DEVICES).default('auto'))
+    .addOption(new Option('--dtype <dtype>', 'model weights: q8 (int8, faster) or fp32').choices(['fp32', 'q8']).default('q8'))
+    .addOption(new Option('-f, --format <format>', 'output: pretty (highlighted text + summary), json or jsonl').choices(['pretty', 'json', 'jsonl']).default('pretty'))
+    .option('-t, --threshold <p>', "label threshold on the score (default: the model's, fitted for 1% false positives)", parseThreshold)
+    .addOption(new Option('--input-format <format>', 'read every input as this format, whatever its extension').choices(INPUT_FORMATS))
+    .option('--allow-remote', 'allow downloading a model from the Hugging Face hub')
+    .action(async (files: string[], opts: ScoreCommandOptions) => {
+      await runScore(files, opts);
+    });
+}
