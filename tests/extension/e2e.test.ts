@@ -1,0 +1,225 @@
+// End-to-end: the built extension in headless Chromium (Debian's /usr/bin/chromium, NOTES §3) on a local article
+// with a paraphrased paragraph amid human ones. Runs against the fixture model (random weights): assertions are
+// about behaviour (state, ranges, counts, untouched DOM), never about model quality.
+/// <reference types="chrome" />
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildExtension } from '../../extension/build/build.ts';
+import type { PageSummary } from '../../extension/shared/messages.ts';
+import { CHROMIUM, extensionPage, fixture, launchWithExtension, ROOT, sendFrom, servePages, tabIdOf, type Launched } from './browser.ts';
+
+const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
+const OUT = path.join(ROOT, 'dist', 'extension-test');
+const haveChromium = existsSync(CHROMIUM);
+
+type SummaryReply = { ok: true; summary: PageSummary } | { ok: false; error: string };
+
+/** Highlight names → ranges' text, read from the page's main world (the registry is shared with the content script). */
+async function highlights(page: Page): Promise<Record<string, string[]>> {
+  return page.evaluate(() => {
+    const out: Record<string, string[]> = {};
+    (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights.forEach((h, name) => {
+      out[name] = [...h].map((r) => r.toString());
+    });
+    return out;
+  });
+}
+
+const flaggedRanges = (h: Record<string, string[]>) => Object.entries(h).filter(([k]) => k.startsWith('ptd-flagged-')).flatMap(([, v]) => v);
+const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+async function median(scores: number[]): Promise<number> {
+  const sorted = [...scores].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
+  let wasmScores: number[] | undefined;
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    await buildExtension({ model: MODEL, out: OUT, targets: ['chrome'], zip: false, testHosts: ['http://127.0.0.1/*'], log: () => undefined });
+    const article = fixture('article.html');
+    ({ server, url: base } = await servePages({
+      '/article.html': article,
+      '/dynamic.html': article.replace('</main>', '</main><script>window.addMore = () => { const p = document.createElement("p"); p.textContent = "A late paragraph arrives after the first scan. It has two sentences."; document.querySelector("article").append(p); };</script>'),
+    }));
+  }, 180_000);
+
+  afterAll(() => {
+    server?.close();
+  });
+
+  describe('WASM (default)', () => {
+    let l: Launched;
+    let page: Page;
+    let ext: Page;
+    let tabId: number;
+    let bodyBefore: string;
+
+    beforeAll(async () => {
+      l = await launchWithExtension(path.join(OUT, 'chrome'));
+      page = await l.context.newPage();
+      await page.goto(`${base}/article.html`);
+      bodyBefore = await page.evaluate(() => document.body.innerHTML);
+      ext = await extensionPage(l);
+      tabId = await tabIdOf(ext, `${base}/article.html`);
+    }, 60_000);
+
+    afterAll(async () => {
+      await l?.close();
+    });
+
+    it('scans the page: state done, one highlight range per flagged sentence, DOM text unchanged', async () => {
+      const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId, trigger: 'popup' });
+      if (!reply.ok) throw new Error(reply.error);
+      const s = reply.summary;
+      wasmScores = s.scores;
+      expect(s.state).toBe('done');
+      expect(s.model?.device).toBe('wasm');
+      expect(s.mode).toBe('local');
+      // 4 prose paragraphs + 3 list items of the article; headings, nav, header, footer, hidden text are not read
+      expect(s.scored).toBeGreaterThanOrEqual(15);
+      expect(await page.getAttribute('html', 'data-ptd-state')).toBe('done');
+
+      // Make flagging happen whatever the model's quality: flag from the median score (instant re-label).
+      const threshold = await median(s.scores);
+      const r2 = await ext.evaluate(
+        ([id, t]) => chrome.tabs.sendMessage(id, { target: 'content', type: 'set-threshold', threshold: t }),
+        [tabId, threshold] as const,
+      );
+      const s2 = (r2 as SummaryReply & { ok: true }).summary;
+      expect(s2.flagged).toBe(s.scores.filter((x) => x >= threshold).length);
+      expect(s2.flagged).toBeGreaterThan(0);
+      expect(s2.ms).toBe(s.ms); // re-labelled, not re-scanned
+      expect(await page.getAttribute('html', 'data-ptd-flagged')).toBe(String(s2.flagged));
+
+      const h = await highlights(page);
+      const ranges = flaggedRanges(h);
+      expect(ranges).toHaveLength(s2.flagged);
+      expect(s2.flaggedRanges).toBe(s2.flagged);
+      const visible = norm(await page.evaluate(() => document.querySelector('article')!.innerText));
+      for (const text of ranges) {
+        expect(norm(text).length).toBeGreaterThan(0);
+        expect(visible).toContain(norm(text));
+        expect(text).not.toContain('hidden paragraph');
+        expect(text).not.toContain('Coastal Review');
+      }
+      // highlights only: not one character of the page's DOM changed
+      expect(await page.evaluate(() => document.body.innerHTML)).toBe(bodyBefore);
+    });
+
+    it('the popup shows the summary and its slider re-labels without re-running the model', async () => {
+      const popup = await l.context.newPage();
+      await popup.goto(`chrome-extension://${l.extensionId}/popup.html?tab=${tabId}`);
+      await popup.waitForFunction(() => !document.getElementById('summary')!.hidden);
+      const before = (await ext.evaluate((id) => chrome.tabs.sendMessage(id, { target: 'content', type: 'summary' }), tabId)) as SummaryReply;
+      if (!before.ok) throw new Error(before.error);
+      const summary = before.summary;
+      // the popup found the page scanned and did not scan again
+      expect(await popup.locator('#scored').textContent()).toBe(String(summary.scored));
+      const t = Math.max(0.05, Math.floor(Math.min(...summary.scores) * 100) / 100);
+      await popup.locator('#threshold').fill(t.toFixed(2));
+      const expected = summary.scores.filter((x) => x >= t).length;
+      await expect.poll(async () => popup.locator('#flagged').textContent()).toBe(String(expected));
+      await expect.poll(async () => page.getAttribute('html', 'data-ptd-flagged')).toBe(String(expected));
+      const after = await ext.evaluate((id) => chrome.tabs.sendMessage(id, { target: 'content', type: 'summary' }), tabId);
+      expect((after as SummaryReply & { ok: true }).summary.ms).toBe(summary.ms);
+      await popup.close();
+    });
+
+    it('checks a selection: only the selected paragraph is scored and painted', async () => {
+      await page.evaluate(() => {
+        const p = document.getElementById('p2')!;
+        const range = document.createRange();
+        range.selectNodeContents(p);
+        const sel = window.getSelection()!;
+        sel.removeAllRanges();
+        sel.addRange(range);
+      });
+      const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'check-selection', tabId });
+      if (!reply.ok) throw new Error(reply.error);
+      expect(reply.summary.trigger).toBe('selection');
+      expect(reply.summary.state).toBe('done');
+      expect(reply.summary.scored).toBe(4); // the four sentences of #p2
+      // flag everything scored, then every range must lie inside #p2
+      const lowest = Math.min(...reply.summary.scores);
+      await ext.evaluate(([id, t]) => chrome.tabs.sendMessage(id, { target: 'content', type: 'set-threshold', threshold: t }), [tabId, lowest] as const);
+      const ranges = flaggedRanges(await highlights(page));
+      expect(ranges).toHaveLength(4);
+      const p2 = norm(await page.evaluate(() => document.getElementById('p2')!.textContent!));
+      for (const r of ranges) expect(p2).toContain(norm(r));
+      expect(await page.getAttribute('html', 'data-ptd-flagged')).toBe('4');
+      // the result card sits outside <body>
+      expect(await page.evaluate(() => !!document.querySelector('html > ptd-card') && !document.body.querySelector('ptd-card'))).toBe(true);
+      expect(await page.evaluate(() => document.body.innerHTML)).toBe(bodyBefore);
+    });
+
+    it('clear removes every highlight and the page attributes', async () => {
+      const reply = await sendFrom<{ ok: boolean }>(ext, { target: 'background', type: 'clear-tab', tabId });
+      expect(reply.ok).toBe(true);
+      expect(Object.keys(await highlights(page)).filter((k) => k.startsWith('ptd-'))).toEqual([]);
+      expect(await page.getAttribute('html', 'data-ptd-state')).toBeNull();
+      expect(await page.getAttribute('html', 'data-ptd-flagged')).toBeNull();
+    });
+
+    it('re-scans a dynamic page when new content arrives', async () => {
+      const dyn = await l.context.newPage();
+      await dyn.goto(`${base}/dynamic.html`);
+      const id = await tabIdOf(ext, `${base}/dynamic.html`);
+      const first = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId: id, trigger: 'popup' });
+      if (!first.ok) throw new Error(first.error);
+      await dyn.evaluate(() => (window as unknown as { addMore(): void }).addMore());
+      await expect
+        .poll(
+          async () => {
+            const r = (await ext.evaluate((t) => chrome.tabs.sendMessage(t, { target: 'content', type: 'summary' }), id)) as SummaryReply & { ok: true };
+            return r.summary.state === 'done' ? r.summary.scored : -1;
+          },
+          { timeout: 20_000 },
+        )
+        .toBe(first.summary.scored + 2);
+      await dyn.close();
+    });
+
+    it('recovers when Chrome tears the offscreen model host down', async () => {
+      const closed = await l.worker.evaluate(async () => {
+        await chrome.offscreen.closeDocument();
+        return (await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT' as chrome.runtime.ContextType] })).length;
+      });
+      expect(closed).toBe(0);
+      const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId, trigger: 'popup' });
+      if (!reply.ok) throw new Error(reply.error);
+      expect(reply.summary.state).toBe('done');
+      expect(reply.summary.scored).toBeGreaterThan(0);
+    });
+  });
+
+  describe('WebGPU (software adapter)', () => {
+    it('scans on WebGPU when an adapter exists, with the same results as WASM', async () => {
+      const l = await launchWithExtension(path.join(OUT, 'chrome'), { webgpu: true });
+      try {
+        const page = await l.context.newPage();
+        await page.goto(`${base}/article.html`);
+        const ext = await extensionPage(l);
+        const tabId = await tabIdOf(ext, `${base}/article.html`);
+        const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId, trigger: 'popup' });
+        if (!reply.ok) throw new Error(reply.error);
+        expect(reply.summary.model?.device).toBe('webgpu');
+        if (wasmScores) {
+          expect(reply.summary.scores).toHaveLength(wasmScores.length);
+          reply.summary.scores.forEach((x, i) => expect(x).toBeCloseTo(wasmScores![i]!, 2));
+        }
+        expect(reply.summary.state).toBe('done');
+        expect(flaggedRanges(await highlights(page))).toHaveLength(reply.summary.flagged);
+        expect(await page.getAttribute('html', 'data-ptd-flagged')).toBe(String(reply.summary.flagged));
+      } finally {
+        await l.close();
+      }
+    }, 240_000);
+  });
+});
