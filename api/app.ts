@@ -84,8 +84,13 @@ export function createApp(deps: AppDeps): PtdApp {
   app.set('query parser', 'simple');
   app.use(requestLog(logger, metrics));
   app.use((_req, res, next) => {
-    // While shutting down, no connection is kept alive past its current request.
-    if (state.shuttingDown) res.set('Connection', 'close');
+    // While shutting down, no connection is kept alive past its current request, including requests
+    // that were already running when shutdown began: decided when the headers go out.
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: typeof res, ...args: Parameters<typeof writeHead>) {
+      if (state.shuttingDown) this.setHeader('Connection', 'close');
+      return writeHead.apply(this, args);
+    } as typeof writeHead;
     next();
   });
   app.use(securityHeaders);

@@ -94,6 +94,7 @@ export async function fakeServer(detectors: Record<string, Detector>, options: P
     port: 0,
     models: Object.keys(detectors).map((n) => `${n}=${n}`),
     loader: async ({ model }) => detectors[model]!,
+    device: 'cpu',
     logger: silent,
     ...options,
   });
