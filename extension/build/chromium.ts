@@ -1,5 +1,5 @@
 /// <reference types="chrome" />
-// Helpers for the end-to-end test and the benchmark: build once, serve fixture pages on 127.0.0.1, launch the
+// Helpers for the end-to-end test (tests/extension/e2e.test.ts) and the benchmark (bench.ts): build once, serve fixture pages on 127.0.0.1, launch the
 // Debian Chromium (NOTES §3) with the built extension loaded.
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

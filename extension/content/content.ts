@@ -45,6 +45,7 @@ class PageController {
   private chunks = 0;
   private chunksDone = 0;
   private ms: number | undefined;
+  private firstPaintMs: number | undefined;
   private modelMs = 0;
   private model: ModelInfo | undefined;
   private mode: 'local' | 'api' | undefined;
@@ -110,6 +111,7 @@ class PageController {
       model: this.model,
       mode: this.mode,
       ms: this.ms,
+      firstPaintMs: this.firstPaintMs,
       modelMs: this.modelMs,
       chunks: this.chunks,
       chunksDone: this.chunksDone,
@@ -155,6 +157,8 @@ class PageController {
     this.chunksDone = 0;
     this.sentences = 0;
     this.modelMs = 0;
+    this.ms = undefined;
+    this.firstPaintMs = undefined;
     this.publishCounts();
     try {
       for (const chunk of chunks) {
@@ -162,6 +166,7 @@ class PageController {
         const result = await this.scoreChunk(text);
         if (id !== this.scanId) return this.summary(); // superseded by a newer scan or a clear
         this.paintResult(ex, chunk.start, result);
+        if (this.chunksDone === 0) this.firstPaintMs = Math.round(performance.now() - started);
         this.chunksDone++;
         this.publishCounts();
       }

@@ -85,6 +85,8 @@ export interface PageSummary {
   mode?: 'local' | 'api';
   /** Milliseconds from the start of the scan to the last chunk painted. */
   ms?: number;
+  /** Milliseconds from the start of the scan to the first chunk painted. */
+  firstPaintMs?: number;
   /** Model time summed over chunks. */
   modelMs?: number;
   chunks: number;

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExtension } from '../../extension/build/build.ts';
 import type { PageSummary } from '../../extension/shared/messages.ts';
-import { CHROMIUM, extensionPage, fixture, launchWithExtension, ROOT, sendFrom, servePages, tabIdOf, type Launched } from './browser.ts';
+import { CHROMIUM, extensionPage, fixture, launchWithExtension, ROOT, sendFrom, servePages, tabIdOf, type Launched } from '../../extension/build/chromium.ts';
 
 const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
 const OUT = path.join(ROOT, 'dist', 'extension-test');
