@@ -25,7 +25,7 @@ function thin(curve: RocCurve, max = 600): [number, number][] {
   const step = Math.max(1, Math.ceil(n / max));
   const pts: [number, number][] = [];
   for (let k = 0; k < n; k += step) pts.push([curve.fpr[k]!, curve.tpr[k]!]);
-  pts.push([curve.fpr[n - 1]!, curve.tpr[n - 1]!]);
+  if ((n - 1) % step !== 0) pts.push([curve.fpr[n - 1]!, curve.tpr[n - 1]!]);
   return pts;
 }
 
@@ -55,7 +55,7 @@ export function rocSvg(curve: RocCurve | null, auc: number | null): string {
     .map(([f, t], k) => `${k ? 'L' : 'M'}${x(f)},${y(t)}`)
     .join(' ');
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="ROC curve">` +
+    `<svg width="${W}" height="${H}" role="img" aria-label="ROC curve">` +
     axes('false positive rate', 'true positive rate', ticks, ticks) +
     `<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" stroke="#bbb" stroke-dasharray="4 3"/>` +
     `<line x1="${x(0.01)}" y1="${y(0)}" x2="${x(0.01)}" y2="${y(1)}" stroke="#e0a000" stroke-dasharray="2 2"/>` +
@@ -102,7 +102,7 @@ export function histogramSvg(scores: number[], truth: number[], bins = 20): stri
   const xTicks = FRACTIONS.map((f): [number, string] => [f, String(+(lo + f * (hi - lo)).toFixed(2))]);
   const yTicks = [0, 0.5, 1].map((f): [number, string] => [f, `${(100 * f * yMax).toFixed(0)}%`]);
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="score histograms">` +
+    `<svg width="${W}" height="${H}" role="img" aria-label="score histograms">` +
     axes('score', 'share of class', xTicks, yTicks) +
     bars +
     `<rect x="${W - 150}" y="14" width="10" height="10" fill="${colours[0]}" fill-opacity="0.6"/><text x="${W - 136}" y="23" font-size="11">human (${totals[0]})</text>` +

@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildDataset } from '../../dataset/build.ts';
+import { cleanRewrite, readCorpus } from '../../dataset/corpus.ts';
+import { splitOf } from '../../dataset/split.ts';
+import type { DatasetRecord } from '../../dataset/records.ts';
+
+const run = promisify(execFile);
+const CORPUS = 'tests/fixtures/dataset/corpus';
+
+async function ptd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', ['bin/ptd.js', ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const all = (splits: Record<string, DatasetRecord[]>) => Object.values(splits).flat();
+
+describe('buildDataset on a hand-made corpus', () => {
+  it('makes every construction with consistent labels and provenance', async () => {
+    const corpus = await readCorpus(CORPUS);
+    const { splits } = buildDataset(corpus, { seed: 13 });
+    const records = all(splits);
+    const by = (c: string) => records.filter((r) => r.construction === c);
+    expect(by('original').map((r) => r.id)).toEqual(['fx-doc-1#original', 'fx-doc-2#original']);
+    expect(by('human').map((r) => r.id).sort()).toEqual(['fx-h1#human', 'fx-p1#human', 'fx-p2#human']);
+    expect(by('light_edit').map((r) => r.id)).toEqual(['fx-1-light#light']);
+    expect(by('span_rewrite')).toHaveLength(2);
+    // fixture-a and fixture-b are not in the plan: 2 splices per heavy rewrite.
+    expect(by('splice').length).toBeGreaterThanOrEqual(3);
+    for (const r of records) {
+      const sentences = r.text.split(' </s> ');
+      expect(r.label).toHaveLength(sentences.length);
+      expect(r.lexical).toHaveLength(sentences.length);
+      r.label.forEach((l, i) => {
+        if (l === 0) expect(r.lexical[i]).toBe(0);
+        expect(r.lexical[i]).toBeGreaterThanOrEqual(0);
+        expect(r.lexical[i]).toBeLessThanOrEqual(1);
+      });
+      expect(sentences.every((s) => s.length > 0 && !/\s{2}|\n/.test(s))).toBe(true);
+      expect(splits[splitOf(r.doc_id, 13)]).toContain(r);
+    }
+    // The light edit changed one word of one sentence.
+    expect(by('light_edit')[0]!.label).toEqual([0, 1, 0, 0, 0, 0, 0]);
+    // The LLM preamble is not part of any record.
+    expect(records.some((r) => r.text.includes('polished text'))).toBe(false);
+    // Negatives are all-0; every paraphrased construction has a positive.
+    for (const r of [...by('original'), ...by('human')]) expect(r.label.every((l) => l === 0)).toBe(true);
+    for (const r of [...by('splice'), ...by('light_edit'), ...by('span_rewrite')]) expect(r.label).toContain(1);
+    const span2 = records.find((r) => r.id === 'fx-p2#span')!;
+    expect(span2.label).toEqual([1, 0, 0, 1, 0]);
+    expect(span2).toMatchObject({ paraphraser: 'model-z', edit: 'span', instruction: 'Polish the marked sentences.' });
+    expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const corpus = await readCorpus(CORPUS);
+    expect(JSON.stringify(buildDataset(corpus, { seed: 13 }))).toBe(JSON.stringify(buildDataset(corpus, { seed: 13 })));
+  });
+
+  it('strips LLM chatter around a rewrite', () => {
+    expect(cleanRewrite('Sure, here is the polished text:\n\nHello there.', 'Hello.')).toBe('Hello there.');
+    expect(cleanRewrite('"Hello there."', 'Hello.')).toBe('Hello there.');
+    expect(cleanRewrite('Hello there.\n\nNote: I fixed a typo.', 'Hello.')).toBe('Hello there.');
+    expect(cleanRewrite('Dear team:\nHello.', 'Dear team:\nHello')).toBe('Dear team:\nHello.');
+  });
+});
+
+describe('ptd dataset build', () => {
+  let out: string;
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), 'ptd-build-'));
+  });
+
+  it('writes the three splits and stats.json', async () => {
+    const r = await ptd('dataset', 'build', '--corpus', CORPUS, '--out', out, '--seed', '13');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/wrote .*records/);
+    expect((await readdir(out)).sort()).toEqual(['stats.json', 'test.jsonl', 'train.jsonl', 'validation.jsonl']);
+    const stats = JSON.parse(await readFile(join(out, 'stats.json'), 'utf8'));
+    const lines = async (s: string) => (await readFile(join(out, `${s}.jsonl`), 'utf8')).split('\n').filter(Boolean).length;
+    const counts = { train: await lines('train'), validation: await lines('validation'), test: await lines('test') };
+    expect(stats.records).toBe(counts.train + counts.validation + counts.test);
+    expect(stats.splits.train.records).toBe(counts.train);
+    expect(stats.seed).toBe(13);
+    expect(stats.positive_rate).toBeCloseTo(stats.positives / stats.sentences, 4);
+    expect(Object.keys(stats.by_source).sort()).toEqual(['fixture-a', 'fixture-b', 'fixture-c', 'fixture-d']);
+    expect(stats.by_paraphraser['(none)'].positives).toBe(0);
+    expect(stats.by_construction.human.records).toBe(3);
+  });
+
+  it('exits 2 on a bad seed and 1 on a missing corpus', async () => {
+    expect((await ptd('dataset', 'build', '--corpus', CORPUS, '--out', out, '--seed', 'x')).code).toBe(2);
+    const missing = await ptd('dataset', 'build', '--corpus', join(out, 'nope'), '--out', out);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/corpus file not found: .*doc_rewrites\.jsonl/);
+  });
+});

@@ -1,0 +1,139 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+async function ptd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', ['bin/ptd.js', ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+// Three documents, eight sentences, three paraphrased (hand-computed values below).
+const records = [
+  { id: 'd1', text: 'A one. </s> B two. </s> C three.', label: [0, 1, 1], lexical: [0, 0.5, 0.9], group: 'g1' },
+  { id: 'd2', text: 'D four. </s> E five.', label: [0, 0], group: 'g2' },
+  { id: 'd3', text: 'F six. </s> G seven. </s> H eight.', label: [1, 0, 0], lexical: [0.4, 0, 0], group: 'g2' },
+];
+const predictions = [
+  { id: 'd3', scores: [0.5, 0.3, 0.05] },
+  { id: 'd1', scores: [0.1, 0.8, 0.9] },
+  { id: 'd2', scores: [0.2, 0.6] },
+];
+
+let dir: string;
+let data: string;
+let preds: string;
+const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ptd-eval-'));
+  data = join(dir, 'data.jsonl');
+  preds = join(dir, 'preds.jsonl');
+  await writeFile(data, jsonl(records));
+  await writeFile(preds, jsonl(predictions));
+});
+
+describe('ptd eval --predictions', () => {
+  it('prints the metrics as one JSON object, overall and per group', async () => {
+    const r = await ptd('eval', '--data', data, '--predictions', preds, '--by', 'group', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ documents: 3, sentences: 8, positives: 3, pearson_syntactic: null, threshold: 0.8 });
+    // Positives .8 .9 .5 against negatives .1 .2 .6 .3 .05: 14 of 15 pairs ordered.
+    expect(out.auroc).toBeCloseTo(14 / 15, 6);
+    // No human sentence above .8 → .9 and .8 flagged at FPR 0.
+    expect(out.tpr_at_1fpr).toBeCloseTo(2 / 3, 6);
+    expect(out.tpr_at_5fpr).toBeCloseTo(2 / 3, 6);
+    // Over d1 and d3 (d2 has no lexical list).
+    expect(out.pearson_lexical).toBeCloseTo(0.938066, 5);
+    // Threshold fitted at FPR <= 1%: 0.8 → tp 2, fp 0, fn 1.
+    expect(out.f1).toBeCloseTo(0.8, 6);
+    expect(Object.keys(out.groups)).toEqual(['group=g1', 'group=g2']);
+    expect(out.groups['group=g1']).toMatchObject({ documents: 1, sentences: 3, positives: 2, auroc: 1, tpr_at_1fpr: 1 });
+    expect(out.groups['group=g2'].auroc).toBeCloseTo(0.75, 6);
+    expect(out.groups['group=g2'].tpr_at_1fpr).toBe(0);
+    expect(out.groups['group=g2'].f1).toBe(0);
+    expect(out.groups['group=g2'].pearson_lexical).toBeCloseTo(
+      // scores .5 .3 .05 vs lexical .4 0 0 (d3 only)
+      (() => {
+        const x = [0.5, 0.3, 0.05];
+        const y = [0.4, 0, 0];
+        const mx = x.reduce((a, b) => a + b) / 3;
+        const my = y.reduce((a, b) => a + b) / 3;
+        const sxy = x.reduce((a, v, i) => a + (v - mx) * (y[i]! - my), 0);
+        const sxx = x.reduce((a, v) => a + (v - mx) ** 2, 0);
+        const syy = y.reduce((a, v) => a + (v - my) ** 2, 0);
+        return sxy / Math.sqrt(sxx * syy);
+      })(),
+      5,
+    );
+  });
+
+  it('uses a given threshold', async () => {
+    const r = await ptd('eval', '--data', data, '--predictions', preds, '--threshold', '0.45', '--json');
+    const out = JSON.parse(r.stdout);
+    // >= .45: .8 .9 .5 (tp 3) and .6 (fp 1) → F1 6/7.
+    expect(out.threshold).toBe(0.45);
+    expect(out.f1).toBeCloseTo(6 / 7, 6);
+    expect(out.threshold_source).toBe('given');
+  });
+
+  it('prints a table by default and writes a self-contained HTML report', async () => {
+    const report = join(dir, 'report.html');
+    const r = await ptd('eval', '--data', data, '--predictions', preds, '--by', 'group', '--report', report);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^group\s+documents/);
+    expect(r.stdout).toMatch(/group=g2\s+2\s+5\s+1\s+0\.750/);
+    const html = await readFile(report, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('aria-label="ROC curve"');
+    expect(html).toContain('aria-label="score histograms"');
+    expect(html).toContain('group=g1');
+    expect(html).not.toMatch(/<script|https?:\/\//);
+  });
+
+  it('names missing and extra ids', async () => {
+    const bad = join(dir, 'bad.jsonl');
+    await writeFile(bad, jsonl([predictions[1], predictions[2], { id: 'zz', scores: [0.1] }]));
+    const r = await ptd('eval', '--data', data, '--predictions', bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no prediction for 1 record id\(s\): "d3"/);
+    expect(r.stderr).toMatch(/1 prediction id\(s\) match no record: "zz"/);
+  });
+
+  it('rejects a score count that is not the sentence count', async () => {
+    const bad = join(dir, 'short.jsonl');
+    await writeFile(bad, jsonl([predictions[0], predictions[1], { id: 'd2', scores: [0.2] }]));
+    const r = await ptd('eval', '--data', data, '--predictions', bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/record id "d2": 1 scores for 2 sentences/);
+  });
+
+  it('matches by position when records have no ids, and --skip-invalid skips bad records', async () => {
+    const noIds = join(dir, 'noids.jsonl');
+    await writeFile(noIds, `${jsonl(records.map(({ id: _id, ...r }) => r))}{"text": "X.", "label": ["a"]}\n`);
+    const strict = await ptd('eval', '--data', noIds, '--predictions', preds);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/noids\.jsonl:4: "label"\[0\] is not a number/);
+    const posPreds = join(dir, 'pos.jsonl');
+    await writeFile(posPreds, jsonl([predictions[1], predictions[2], predictions[0]].map((p) => ({ scores: p!.scores }))));
+    const r = await ptd('eval', '--data', noIds, '--predictions', posPreds, '--skip-invalid', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/skipped 1 invalid record/);
+    expect(JSON.parse(r.stdout).auroc).toBeCloseTo(14 / 15, 6);
+  });
+
+  it('exits 2 unless exactly one of --predictions and --model is given', async () => {
+    expect((await ptd('eval', '--data', data)).code).toBe(2);
+    expect((await ptd('eval', '--data', data, '--predictions', preds, '--model', 'small')).code).toBe(2);
+  });
+});
