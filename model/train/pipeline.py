@@ -1,0 +1,107 @@
+"""The whole training pipeline behind `npm run train -- --size small|base`:
+
+  1. vocabulary: cased WordPiece from the training side of the corpus (train-split doc_ids only),
+     or from the --train records when no corpus is given;
+  2. masked-LM pretraining on the same text (--mlm-minutes, 0 to skip);
+  3. fine-tuning on PASTED-format records with validation, early stopping, calibration and thresholds
+     (train.py), then export of onnx/model.onnx and onnx/model_quantized.onnx into --out.
+
+Every stage writes into --work (default model/train/runs/<size>) and is skipped when its output exists,
+so an interrupted run continues where it stopped (fine-tuning resumes from its checkpoint).
+
+  /usr/bin/python3 model/train/pipeline.py --size small
+  /usr/bin/python3 model/train/pipeline.py --size base --init-from model/train/runs/small/ft/best.pt
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import data  # noqa: E402
+import pretrain  # noqa: E402
+import tokenizer as tk  # noqa: E402
+import train  # noqa: E402
+from sizes import SIZES  # noqa: E402
+
+DEFAULTS = {
+    # size: (vocab size, MLM minutes, fine-tune minutes, learning rate)
+    "tiny": (1000, 0, 1, 5e-4),
+    "small": (12000, 30, 40, 4e-4),
+    "base": (12000, 30, 50, 3e-4),
+}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", choices=sorted(SIZES), default="small")
+    ap.add_argument("--corpus", default="../shared/data/ptd-corpus")
+    ap.add_argument("--train", default="build/dataset/train.jsonl")
+    ap.add_argument("--validation", default="build/dataset/validation.jsonl")
+    ap.add_argument("--work", help="working directory (default model/train/runs/<size>)")
+    ap.add_argument("--out", help="model directory (default model/weights/ptd-<size>)")
+    ap.add_argument("--vocab", help="reuse this tokenizer directory instead of building one")
+    ap.add_argument("--vocab-size", type=int)
+    ap.add_argument("--mlm-minutes", type=float)
+    ap.add_argument("--minutes", type=float, help="fine-tuning time budget")
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--init-from", help="start fine-tuning from this state dict instead of the MLM weights")
+    ap.add_argument("--layer-map", help="with --init-from: target layer i <- source layer map[i]")
+    ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-steps", type=int, default=0)
+    ap.add_argument("--eval-minutes", type=float, default=6.0)
+    ap.add_argument("--batch-tokens", type=int, default=4096)
+    ap.add_argument("--no-node-check", action="store_true")
+    a, rest = ap.parse_known_args(argv)
+    vsize, mlm_min, ft_min, lr = DEFAULTS.get(a.size, DEFAULTS["small"])
+    vsize = a.vocab_size or vsize
+    mlm_min = mlm_min if a.mlm_minutes is None else a.mlm_minutes
+    ft_min = a.minutes or ft_min
+    lr = a.lr or lr
+    work = a.work or os.path.join("model", "train", "runs", a.size)
+    out = a.out or os.path.join("model", "weights", f"ptd-{a.size}")
+    os.makedirs(work, exist_ok=True)
+    have_corpus = os.path.isdir(a.corpus)
+
+    def texts():
+        if have_corpus:
+            import corpus
+            return corpus.training_texts(a.corpus, "train")
+        return (" ".join(r["sentences"]) for r in data.read_pasted(a.train))
+
+    vocab = a.vocab or os.path.join(work, "vocab")
+    if not os.path.exists(os.path.join(vocab, "tokenizer.json")):
+        print(f"[1/3] vocabulary ({vsize}) from {'the corpus' if have_corpus else a.train}", file=sys.stderr)
+        counts = tk.count_words(texts())
+        tk.save(tk.train_vocab(counts, vsize, 3 if have_corpus else 1, min_char_count=3 if have_corpus else 1), vocab)
+    init = a.init_from
+    if init is None and mlm_min > 0:
+        mlm_dir = os.path.join(work, "mlm")
+        init = os.path.join(mlm_dir, "mlm.bin")
+        if not os.path.exists(init):
+            print(f"[2/3] masked-LM pretraining ({mlm_min} min)", file=sys.stderr)
+            args = ["--out", mlm_dir, "--vocab", vocab, "--size", a.size, "--minutes", str(mlm_min), "--resume",
+                    "--threads", str(a.threads), "--max-tokens", str(a.max_tokens)]
+            if have_corpus:
+                args += ["--corpus", a.corpus]
+            else:
+                args += ["--texts", a.train]
+            pretrain.main(args)
+    print("[3/3] fine-tuning", file=sys.stderr)
+    args = ["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--size", a.size,
+            "--run", os.path.join(work, "ft"), "--out", out, "--minutes", str(ft_min), "--lr", str(lr),
+            "--max-tokens", str(a.max_tokens), "--threads", str(a.threads), "--resume",
+            "--eval-minutes", str(a.eval_minutes), "--batch-tokens", str(a.batch_tokens)]
+    if init:
+        args += ["--init", init]
+    if a.layer_map:
+        args += ["--layer-map", a.layer_map]
+    if a.max_steps:
+        args += ["--max-steps", str(a.max_steps)]
+    if a.no_node_check:
+        args += ["--no-node-check"]
+    train.main(args + rest)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+// Training smoke test: builds a vocabulary, pretrains and fine-tunes a tiny model for a few steps on the
+// hand-written PASTED fixture, exports fp32 + int8 ONNX, and loads the result through the runtime.
+// Needs Debian's /usr/bin/python3 with python3-torch and python3-onnx (model/train/setup.sh).
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { loadNodeDetector } from '../../model/node.ts';
+
+const run = promisify(execFile);
+const PY = '/usr/bin/python3';
+const hasTorch = spawnSync(PY, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
+const FIXTURE = 'tests/fixtures/pasted-small.jsonl';
+
+describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ptd-train-'));
+  const modelDir = path.join(dir, 'model');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('trains, calibrates and exports a model directory', async () => {
+    await run(PY, ['model/train/pipeline.py', '--size', 'tiny', '--corpus', path.join(dir, 'no-corpus'),
+      '--train', FIXTURE, '--validation', FIXTURE, '--work', path.join(dir, 'work'), '--out', modelDir,
+      '--vocab-size', '300', '--mlm-minutes', '0.05', '--minutes', '1', '--max-steps', '6', '--eval-minutes', '0',
+      '--max-tokens', '128', '--batch-tokens', '1024', '--threads', '1'], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const config = JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8'));
+    expect(config.architectures).toEqual(['BertForTokenClassification']);
+    expect(config.num_labels).toBe(2);
+    expect(config.ptd.outputs).toEqual({ paraphrase: 0, degree: 1 });
+    expect(config.ptd.max_tokens).toBe(128);
+    expect(config.max_position_embeddings).toBe(128);
+    expect(config.ptd.calibration.temperature).toBeGreaterThan(0);
+    expect(config.ptd.thresholds.map((t: { target_fpr: number }) => t.target_fpr)).toEqual([0.01, 0.05]);
+    for (const t of config.ptd.thresholds) {
+      expect(t.threshold).toBeGreaterThan(0);
+      expect(t.achieved_fpr).toBeLessThanOrEqual(t.target_fpr);
+    }
+    expect(config.ptd.training.steps).toBe(6);
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx']) {
+      expect(statSync(path.join(modelDir, f)).size).toBeGreaterThan(0);
+    }
+  }, 110_000);
+
+  it('encodes sentences in Python exactly as transformers.js does', async () => {
+    const sentences = ['Hello, world!', "It's 9:30 a.m.; naïve café — “quoted” [SEP] text.", 'Zebras 😀 and 中文'];
+    const py = spawnSync(PY, ['model/train/tokenizer.py', 'encode', '--dir', modelDir], {
+      input: sentences.map((s) => JSON.stringify(s)).join('\n') + '\n',
+      encoding: 'utf8',
+    });
+    expect(py.status).toBe(0);
+    const pyIds = py.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    env.allowRemoteModels = false;
+    env.localModelPath = dir + '/';
+    const tok = await AutoTokenizer.from_pretrained('model');
+    expect(pyIds).toEqual(sentences.map((s) => tok.encode(s, { add_special_tokens: false })));
+  });
+
+  it('loads through the runtime and scores every sentence', async () => {
+    for (const dtype of ['fp32', 'q8'] as const) {
+      const detector = await loadNodeDetector({ model: modelDir, dtype, device: 'cpu' });
+      const sentences = ['We walked up the hill on Sunday.', 'The vista served as a poignant reminder of beauty.',
+        'Then it started to rain so we went home.'];
+      const result = await detector.scoreSentences(sentences);
+      expect(result.sentences).toHaveLength(3);
+      for (const s of result.sentences) {
+        expect(s.score).toBeGreaterThanOrEqual(0);
+        expect(s.score).toBeLessThanOrEqual(1);
+        expect(s.degree).toBeGreaterThanOrEqual(0);
+        expect(s.degree).toBeLessThanOrEqual(1);
+      }
+      expect(detector.maxTokens).toBe(128);
+      await detector.dispose();
+    }
+  });
+});
