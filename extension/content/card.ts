@@ -1,4 +1,4 @@
-// The hover card: score, label, degree and model of the sentence under the pointer. Lives in a closed shadow root
+// The hover card: score, label, degree and model of the sentence under the pointer. Lives in a shadow root
 // on a fixed-position host appended to <html> (not <body>), with pointer-events off: it adds no text to the page's
 // content and never shifts layout. Text is set with textContent only (no page-derived HTML).
 import { colourFor, describeSentence, type ColourScheme } from '../../model/palette.ts';
@@ -78,7 +78,7 @@ export class HoverCard {
     const host = this.doc.createElement('ptd-card');
     host.setAttribute(UI_ATTRIBUTE, '');
     host.style.cssText = 'position: fixed; top: 0; left: 0; width: 0; height: 0; pointer-events: none; z-index: 2147483647;';
-    const shadow = host.attachShadow({ mode: 'closed' });
+    const shadow = host.attachShadow({ mode: 'open' });
     const style = this.doc.createElement('style');
     style.textContent = CARD_CSS;
     const box = this.doc.createElement('div');

@@ -23,7 +23,7 @@ export function countAt(scores: readonly number[], threshold: number): Counts {
 export function describeThreshold(threshold: number, fitted: readonly Threshold[]): string {
   const match = fitted.find((t) => Math.abs(t.threshold - threshold) < 0.005);
   if (match) {
-    const pct = (x: number) => `${+(x * 100).toFixed(1)}%`;
+    const pct = (x: number) => `${+(x * 100).toPrecision(2)}%`;
     return `fitted for ${pct(match.targetFpr)} false positives (reached ${pct(match.achievedFpr)}, catches ${pct(match.tpr)})`;
   }
   const stricter = fitted.filter((t) => t.threshold <= threshold).length;

@@ -111,6 +111,24 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
       }
       // highlights only: not one character of the page's DOM changed
       expect(await page.evaluate(() => document.body.innerHTML)).toBe(bodyBefore);
+    }, 240_000);
+
+    it('hovering a flagged sentence shows its score, label and model in a card outside <body>', async () => {
+      const point = await page.evaluate(() => {
+        const registry = (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights;
+        const name = [...registry.keys()].find((k) => k.startsWith('ptd-flagged-'))!;
+        const range = [...registry.get(name)!][0]!;
+        (range.startContainer.parentElement ?? document.body).scrollIntoView({ block: 'center' });
+        const rect = range.getClientRects()[0]!;
+        return { x: rect.left + Math.min(10, rect.width / 2), y: rect.top + rect.height / 2 };
+      });
+      await page.waitForTimeout(100);
+      await page.mouse.move(point.x, point.y);
+      await page.mouse.move(point.x + 1, point.y);
+      await expect
+        .poll(() => page.evaluate(() => document.querySelector('html > ptd-card')?.shadowRoot?.querySelector('.card:not([hidden])')?.textContent ?? ''))
+        .toMatch(/^Likely paraphrased · \d+%Paraphrase score 0\.\d\d \(flagged from 0\.\d\d\).*Model \S+/);
+      expect(await page.evaluate(() => document.body.innerHTML)).toBe(bodyBefore);
     });
 
     it('the popup shows the summary and its slider re-labels without re-running the model', async () => {
@@ -196,7 +214,7 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
       if (!reply.ok) throw new Error(reply.error);
       expect(reply.summary.state).toBe('done');
       expect(reply.summary.scored).toBeGreaterThan(0);
-    });
+    }, 240_000);
   });
 
   describe('WebGPU (software adapter)', () => {
@@ -220,6 +238,6 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
       } finally {
         await l.close();
       }
-    }, 240_000);
+    }, 480_000);
   });
 });
