@@ -86,7 +86,7 @@ export async function runEval(options: EvalCommandOptions): Promise<void> {
       scorer = scored.name;
       if (threshold === undefined) {
         threshold = scored.threshold;
-        thresholdSource = "the model's default (fitted for 1% FPR on validation)";
+        thresholdSource = "the model's default threshold";
       }
     }
     const result = evaluate(records, scores, { by: options.by, threshold, thresholdSource });

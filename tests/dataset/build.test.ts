@@ -74,7 +74,7 @@ describe('buildDataset on a hand-made corpus', () => {
   });
 });
 
-describe('ptd dataset build', () => {
+describe('ptd dataset build', { timeout: 180_000 }, () => {
   let out: string;
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), 'ptd-build-'));

@@ -42,7 +42,8 @@ beforeAll(async () => {
   await writeFile(preds, jsonl(predictions));
 });
 
-describe('ptd eval --predictions', () => {
+// Each test starts the CLI (tsx) once or twice: generous time on a loaded 2-core machine.
+describe('ptd eval --predictions', { timeout: 180_000 }, () => {
   it('prints the metrics as one JSON object, overall and per group', async () => {
     const r = await ptd('eval', '--data', data, '--predictions', preds, '--by', 'group', '--json');
     expect(r.code).toBe(0);
@@ -130,6 +131,24 @@ describe('ptd eval --predictions', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/skipped 1 invalid record/);
     expect(JSON.parse(r.stdout).auroc).toBeCloseTo(14 / 15, 6);
+  });
+
+  it('runs ptd\'s own detector with --model over the given sentences (fixture model: plumbing only)', async () => {
+    const r = await ptd('eval', '--data', data, '--model', 'tests/fixtures/models/tiny', '--json', '--by', 'group');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    // The records' own sentences are scored, not a re-segmentation: 8 sentences, 3 positives.
+    expect(out).toMatchObject({ documents: 3, sentences: 8, positives: 3, threshold_source: "the model's default threshold" });
+    expect(out.auroc).toBeGreaterThanOrEqual(0);
+    expect(out.auroc).toBeLessThanOrEqual(1);
+    expect(typeof out.threshold).toBe('number');
+    expect(r.stderr).toMatch(/scoring 3 records with /);
+  });
+
+  it('names a model that cannot be loaded', async () => {
+    const r = await ptd('eval', '--data', data, '--model', join(dir, 'no-model'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot load model/);
   });
 
   it('exits 2 unless exactly one of --predictions and --model is given', async () => {
