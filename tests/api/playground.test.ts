@@ -1,0 +1,140 @@
+// The playground in headless Chromium (Debian's /usr/bin/chromium, NOTES §3): paste, pick the model,
+// detect, see sentences painted with the shared palette's colours and tooltips, the summary and raw JSON;
+// drop a file; switch colour scheme; API key prompt; no CSP violations or console errors.
+import { existsSync } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { colourFor, describeSentence } from '../../model/palette.ts';
+import type { DetectionResult } from '../../model/types.ts';
+import { type RunningServer, startServer } from '../../api/server.ts';
+import { SAMPLE, silent } from './helpers.ts';
+
+const CHROMIUM = process.env.PTD_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const FIXTURE = 'tests/fixtures/models/tiny';
+
+describe.skipIf(!existsSync(CHROMIUM))('playground in Chromium', () => {
+  let server: RunningServer;
+  let keyed: RunningServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [server, keyed] = await Promise.all([
+      startServer({ port: 0, models: [FIXTURE, `small=${FIXTURE}`], device: 'cpu', logger: silent }),
+      startServer({ port: 0, models: [FIXTURE], device: 'cpu', logger: silent, apiKeys: ['s3cret'] }),
+    ]);
+    await Promise.all([server.ready, keyed.ready]);
+    // launch() gives every run a fresh temporary profile of its own.
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([server?.close(), keyed?.close()]);
+  });
+
+  async function open(url: string): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(url);
+    return { page, problems };
+  }
+
+  it('scores pasted text and paints sentences with the shared palette', async () => {
+    const { page, problems } = await open(server.url);
+    await expect.poll(() => page.locator('#model option').count()).toBe(2);
+    expect(await page.locator('#key-label').isVisible()).toBe(false); // no key needed here
+    await page.selectOption('#model', 'small');
+    await page.fill('#text', SAMPLE);
+    const response = page.waitForResponse((r) => r.url().endsWith('/v1/detect'));
+    await page.click('#detect');
+    const result = (await (await response).json()) as DetectionResult;
+    await page.locator('#highlighted .s').first().waitFor();
+
+    const spans = page.locator('#highlighted .s');
+    expect(await spans.count()).toBe(result.sentences.length);
+    // The whole text is shown, unchanged.
+    expect(await page.locator('#highlighted').textContent()).toBe(SAMPLE);
+    for (const [i, s] of result.sentences.entries()) {
+      const span = spans.nth(i);
+      expect(await span.textContent()).toBe(s.text);
+      expect(await span.getAttribute('title')).toBe(describeSentence(s, result.threshold, result.model).tooltip);
+      const expected = colourFor(s.score, result.threshold, s.degree, 'standard');
+      const bg = await span.evaluate((el) => (el as HTMLElement).style.backgroundColor);
+      expectColour(bg, expected.background);
+      expect(await span.getAttribute('data-band')).toBe(expected.band);
+    }
+    // Summary and raw JSON.
+    const summary = await page.locator('#summary').textContent();
+    expect(summary).toContain(result.score.toFixed(3));
+    expect(summary).toContain('ptd-tiny-fixture');
+    expect(JSON.parse((await page.locator('#raw').textContent())!)).toEqual(result);
+    // Hovering shows the tooltip card.
+    await spans.first().hover();
+    expect(await page.locator('#card').textContent()).toBe(describeSentence(result.sentences[0]!, result.threshold, result.model).tooltip);
+    // Switching the colour scheme repaints with that scheme.
+    await page.selectOption('#scheme', 'colorblind');
+    const s0 = result.sentences.find((s) => s.score >= result.threshold * 0.8) ?? result.sentences[0]!;
+    const bg = await spans.nth(s0.index).evaluate((el) => (el as HTMLElement).style.backgroundColor);
+    expectColour(bg, colourFor(s0.score, result.threshold, s0.degree, 'colorblind').background);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('loads a dropped file into the text box', async () => {
+    const { page, problems } = await open(server.url);
+    await page.locator('#text').evaluate((el, text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'essay.txt', { type: 'text/plain' }));
+      el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, SAMPLE);
+    await expect.poll(() => page.locator('#text').inputValue()).toBe(SAMPLE);
+    expect(await page.locator('#status').textContent()).toContain('essay.txt');
+    await page.click('#detect');
+    await page.locator('#highlighted .s').first().waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows API errors and asks for a key when the server needs one', async () => {
+    const { page } = await open(keyed.url);
+    await page.locator('#key-label').waitFor({ state: 'visible' });
+    await page.fill('#text', 'Hello there. This is a test.');
+    await page.click('#detect');
+    await expect.poll(() => page.locator('#status').textContent()).toContain('unauthorized');
+    await page.fill('#api-key', 's3cret');
+    await page.locator('#api-key').dispatchEvent('change');
+    await page.click('#detect');
+    await page.locator('#highlighted .s').first().waitFor();
+    expect(await page.locator('#highlighted .s').count()).toBe(2);
+    await page.close();
+  });
+});
+
+/** Same RGB, and the same alpha up to the browser's 8-bit rounding; `transparent` is rgba(0, 0, 0, 0). */
+function expectColour(actual: string, expected: string): void {
+  const parse = (c: string) => {
+    if (c === 'transparent' || c === '') return [0, 0, 0, 0];
+    const m = /^rgba?\(([^)]+)\)$/.exec(c.replace(/\s+/g, ''));
+    if (!m) throw new Error(`not a colour: ${c}`);
+    const parts = m[1]!.split(',').map(Number);
+    return parts.length === 3 ? [...parts, 1] : parts;
+  };
+  const a = parse(actual);
+  const e = parse(expected);
+  expect(a.slice(0, 3), `${actual} vs ${expected}`).toEqual(e[3] === 0 ? a.slice(0, 3) : e.slice(0, 3));
+  expect(Math.abs(a[3]! - e[3]!), `${actual} vs ${expected}`).toBeLessThan(0.01);
+}
