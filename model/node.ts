@@ -26,6 +26,14 @@ export class UnknownModelError extends Error {
   }
 }
 
+/** A bundled model name whose weights are not in model/weights/ (yet). */
+export class ModelNotInstalledError extends UnknownModelError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelNotInstalledError';
+  }
+}
+
 export interface BundledModel {
   /** `ptd-small` or `ptd-base`. */
   name: string;
@@ -69,7 +77,7 @@ export function resolveModel(model: string, allowRemote = false, cwd = process.c
   if (alias) {
     const dir = path.join(WEIGHTS_DIR, alias);
     if (!existsSync(path.join(dir, 'config.json'))) {
-      throw new UnknownModelError(`the bundled model ${alias} is not installed (no config.json in ${dir})`);
+      throw new ModelNotInstalledError(`the bundled model ${alias} is not installed (no config.json in ${dir})`);
     }
     return { id: dir, kind: 'bundled' };
   }

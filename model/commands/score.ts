@@ -52,7 +52,7 @@ export function parseThreshold(value: string): number {
 }
 
 async function load(options: ScoreCommandOptions): Promise<Detector> {
-  const { loadNodeDetector, UnknownModelError } = await import('../node.ts');
+  const { loadNodeDetector, ModelNotInstalledError, UnknownModelError } = await import('../node.ts');
   try {
     return await loadNodeDetector({
       model: options.model,
@@ -61,6 +61,7 @@ async function load(options: ScoreCommandOptions): Promise<Detector> {
       allowRemote: options.allowRemote,
     });
   } catch (err) {
+    if (err instanceof ModelNotInstalledError) throw new CliError(err.message);
     if (err instanceof UnknownModelError) throw new UsageError(err.message);
     throw new CliError((err as Error).message);
   }
