@@ -65,8 +65,10 @@ function configureRuntime(device: ResolvedDevice): void {
   // The plain SIMD-threaded build is ~4x faster than the asyncify build on WASM; WebGPU needs the asyncify one.
   const build = device === 'webgpu' ? 'ort-wasm-simd-threaded.asyncify' : 'ort-wasm-simd-threaded';
   wasm.wasmPaths = { mjs: assetUrl(`/ort/${build}.mjs`), wasm: assetUrl(`/ort/${build}.wasm`) };
-  // Threads need cross-origin isolation; without it ONNX Runtime would warn and use one anyway.
-  if (!(self as { crossOriginIsolated?: boolean }).crossOriginIsolated) wasm.numThreads = 1;
+  // Threads need cross-origin isolation (the Chrome manifest asks for it); without it, one thread.
+  if ((self as { crossOriginIsolated?: boolean }).crossOriginIsolated) {
+    wasm.numThreads = Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
+  } else wasm.numThreads = 1;
 }
 
 let chosen: ResolvedDevice | null = null;
