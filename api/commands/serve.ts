@@ -7,6 +7,7 @@ import type { Device, Dtype } from '../../model/types.ts';
 import { resolveLimits } from '../limits.ts';
 import { parseApiKeys } from '../middleware.ts';
 import { startServer } from '../server.ts';
+import { serveJobs } from '../jobs/serve.ts';
 
 const DEVICES: Device[] = ['auto', 'cpu', 'cuda'];
 const DTYPES: Dtype[] = ['fp32', 'q8'];
@@ -19,6 +20,8 @@ interface ServeFlags {
   dtype?: string;
   cors?: string;
   debug?: boolean;
+  jobs?: boolean;
+  worker?: boolean | string;
 }
 
 export function register(program: Command): void {
@@ -37,6 +40,8 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', `weights: ${DTYPES.join(', ')} (default: fp32 on CUDA, q8 on CPU)`, process.env.PTD_DTYPE)
     .option('--cors <origins>', 'comma-separated origins allowed by CORS (* for any); off by default', process.env.PTD_CORS_ORIGINS)
     .option('--debug', 'debug logs, including document text', process.env.PTD_DEBUG === '1')
+    .option('--jobs', 'serve /v1/jobs: asynchronous jobs on Redis (PTD_REDIS_URL); on whenever PTD_REDIS_URL is set')
+    .option('--worker [concurrency]', 'also score job chunks in this process (an embedded `ptd worker`)')
     .action(async (flags: ServeFlags) => {
       await serve(flags);
     });
@@ -55,17 +60,23 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   const models = flags.model ? flags.model.split(',').map((m) => m.trim()).filter(Boolean) : defaultModels();
 
+  const apiKeys = parseApiKeys(process.env.PTD_API_KEYS);
+  const jobs = await serveJobs({ jobs: flags.jobs, worker: flags.worker, models, apiKeys }).catch((err: Error) => {
+    throw new UsageError(err.message);
+  });
   const server = await startServer({
     port,
     host: flags.host,
     models,
     device: flags.device as Device,
     dtype: flags.dtype as Dtype | undefined,
-    apiKeys: parseApiKeys(process.env.PTD_API_KEYS),
+    apiKeys,
     corsOrigins: flags.cors ? flags.cors.split(',').map((o) => o.trim()).filter(Boolean) : [],
     debug: flags.debug,
     limits,
-  }).catch((err: Error) => {
+    routers: jobs?.routers,
+  }).catch(async (err: Error) => {
+    await jobs?.close();
     throw new CliError(`cannot start the server: ${err.message}`);
   });
   process.stdout.write(`ptd serve: playground at ${server.url} (API at ${server.url}v1/, models loading: ${models.join(', ')})\n`);
@@ -80,7 +91,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
         process.stderr.write(`ptd serve: ${signal} again, exiting now\n`);
         process.exit(1);
       }
-      void server.close().then(resolve);
+      // The embedded jobs worker first (it scores with the server's models), Redis last.
+      void (jobs?.stopWorker() ?? Promise.resolve())
+        .then(() => server.close())
+        .then(() => jobs?.close())
+        .then(resolve);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -89,9 +104,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   try {
     await server.ready;
     const summary = [...server.registry.slots.values()].map((s) => `${s.name} on ${s.detector!.info.device}`).join(', ');
-    process.stdout.write(`ptd serve: ready (${summary})\n`);
+    process.stdout.write(`ptd serve: ready (${summary})${jobs ? `; ${jobs.describe()}` : ''}\n`);
+    await jobs?.attach(server);
   } catch (err) {
     await server.close();
+    await jobs?.close();
     throw new CliError((err as Error).message);
   }
   await stopped;
