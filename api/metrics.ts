@@ -9,7 +9,6 @@ export interface Metrics {
   documents: Counter<'model'>;
   sentences: Counter<'model'>;
   characters: Counter<'model'>;
-  tokens: Counter<'model'>;
   modelCalls: Histogram<'model'>;
   rejected: Counter<'reason'>;
   queueDepth: Gauge;
@@ -41,12 +40,6 @@ export function createMetrics(queueDepth: () => number, options: { defaultMetric
     characters: new Counter({
       name: 'ptd_characters_scored_total',
       help: 'Characters of the documents scored.',
-      labelNames: ['model'] as const,
-      registers,
-    }),
-    tokens: new Counter({
-      name: 'ptd_tokens_scored_total',
-      help: 'Model input tokens of the documents scored (as the runtime reports them).',
       labelNames: ['model'] as const,
       registers,
     }),
@@ -83,8 +76,6 @@ export function createMetrics(queueDepth: () => number, options: { defaultMetric
         m.sentences.inc({ model }, r.coverage.scored);
         const last = r.sentences[r.sentences.length - 1];
         if (last) m.characters.inc({ model }, last.end);
-        const tokens = (r.coverage as { tokens?: number }).tokens;
-        if (typeof tokens === 'number') m.tokens.inc({ model }, tokens);
       }
     },
   };
