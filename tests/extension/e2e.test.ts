@@ -3,12 +3,13 @@
 // about behaviour (state, ranges, counts, untouched DOM), never about model quality.
 /// <reference types="chrome" />
 import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExtension } from '../../extension/build/build.ts';
 import type { PageSummary } from '../../extension/shared/messages.ts';
+import { segment } from '../../model/index.ts';
 import { CHROMIUM, extensionPage, fixture, launchWithExtension, ROOT, sendFrom, servePages, tabIdOf, type Launched } from '../../extension/build/chromium.ts';
 
 const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
@@ -40,6 +41,7 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
   let wasmScores: number[] | undefined;
   let server: Server;
   let base: string;
+  const pageRequests: string[] = [];
 
   beforeAll(async () => {
     await buildExtension({ model: MODEL, out: OUT, targets: ['chrome'], zip: false, testHosts: ['http://127.0.0.1/*'], log: () => undefined });
@@ -52,6 +54,10 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
 
   afterAll(() => {
     server?.close();
+  });
+
+  beforeAll(() => {
+    server.on('request', (req) => pageRequests.push(`${req.method} ${req.url}`));
   });
 
   describe('WASM (default)', () => {
@@ -215,6 +221,62 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
       expect(reply.summary.state).toBe('done');
       expect(reply.summary.scored).toBeGreaterThan(0);
     }, 240_000);
+  });
+
+  describe('API mode (opt-in)', () => {
+    it('sends page text to the configured ptd API with its key, and paints what it answers', async () => {
+      const received: Array<{ url: string; key: string | undefined; text: string }> = [];
+      const api = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          const { text } = JSON.parse(body || '{}') as { text: string };
+          received.push({ url: req.url ?? '', key: req.headers['x-api-key'] as string | undefined, text });
+          const sentences = segment(text).map((sg) => ({ ...sg, score: 0.9, label: 'paraphrased' as const }));
+          const result = {
+            model: { name: 'api-model', version: '9.9.9', device: 'cpu', dtype: 'q8', fallbacks: [] },
+            sentences,
+            spans: [],
+            score: 0.9,
+            paraphrasedFraction: 1,
+            threshold: 0.5,
+            coverage: { sentences: sentences.length, scored: sentences.length, truncated: 0 },
+            reliable: true,
+          };
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+        });
+      });
+      await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+      const apiUrl = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+      const l = await launchWithExtension(path.join(OUT, 'chrome'));
+      try {
+        const page = await l.context.newPage();
+        await page.goto(`${base}/article.html`);
+        const ext = await extensionPage(l);
+        await ext.evaluate((url) => chrome.storage.local.set({ mode: 'api', apiUrl: url, apiKey: 'k-123' }), apiUrl);
+        const tabId = await tabIdOf(ext, `${base}/article.html`);
+        const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId, trigger: 'popup' });
+        if (!reply.ok) throw new Error(reply.error);
+        expect(reply.summary.mode).toBe('api');
+        expect(reply.summary.model?.name).toBe('api-model');
+        expect(reply.summary.flagged).toBe(reply.summary.scored);
+        expect(flaggedRanges(await highlights(page))).toHaveLength(reply.summary.scored);
+        expect(received.length).toBeGreaterThan(0);
+        expect(received.every((r) => r.url === '/v1/detect' && r.key === 'k-123')).toBe(true);
+        expect(received.map((r) => r.text).join(' ')).toContain('My grandfather kept the light');
+        // the local model was never started
+        const host = await sendFrom<{ ok: true; state: { status: string } }>(ext, { target: 'background', type: 'host-state' });
+        expect(host.state.status).toBe('idle');
+      } finally {
+        await l.close();
+        api.close();
+      }
+    }, 120_000);
+
+    it('local mode: the page server received only page loads (no page text posted anywhere it could see)', () => {
+      expect(pageRequests.length).toBeGreaterThan(0);
+      expect(pageRequests.every((r) => r.startsWith('GET '))).toBe(true);
+    });
   });
 
   describe('WebGPU (software adapter)', () => {
