@@ -255,7 +255,7 @@ class BertForMaskedLM(nn.Module):
         if positions is not None:  # only the masked positions: [n, hidden]
             h = h[positions]
         t = self.cls.predictions.transform
-        h = t.LayerNorm(_gelu(t.dense(h)))
+        h = t.LayerNorm(_gelu(t.dense(h)).float())  # float: LayerNorm under CPU bf16 autocast wants fp32
         return F.linear(h, self.bert.embeddings.word_embeddings.weight, self.cls.predictions.bias)
 
 

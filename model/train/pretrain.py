@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus  # noqa: E402
 import tokenizer as tk  # noqa: E402
 from modeling import BertForMaskedLM, count_parameters  # noqa: E402
-from sizes import model_config  # noqa: E402
+from sizes import model_config, autocast, device  # noqa: E402
 
 _SENT_RE = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“'‘(\[]?[A-Z0-9])|\n+")
 
@@ -79,6 +79,8 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=40)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
+                    help="bf16 autocast (oneDNN; ~5x faster on CPUs with AVX512-BF16) or plain fp32")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -94,11 +96,13 @@ def main(argv=None):
     tok = tk.WordPieceTokenizer.from_dir(a.vocab)
     cfg = model_config(a.size, len(tok), a.max_tokens)
     model = BertForMaskedLM(cfg)
+    dev = device()
+    model.to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
     state = {"step": 0, "elapsed": 0.0, "epoch": 0, "pos": 0, "seqs_seen": 0}
     ck = os.path.join(a.out, "checkpoint.pt")
     if a.resume and os.path.exists(ck):
-        c = torch.load(ck)
+        c = torch.load(ck, map_location=dev)
         model.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         state = c["state"]
@@ -133,9 +137,10 @@ def main(argv=None):
             random.Random(a.seed + state["epoch"]).shuffle(seqs)
         batch = seqs[state["pos"]: state["pos"] + a.batch]
         state["pos"] += a.batch
-        inp, att, sel, labels = mask_batch(batch, len(tok), rnd)
-        logits = model(inp, att, torch.zeros_like(inp), positions=sel)
-        loss = torch.nn.functional.cross_entropy(logits, labels)
+        inp, att, sel, labels = (t.to(dev) for t in mask_batch(batch, len(tok), rnd))
+        with autocast(a.precision):
+            logits = model(inp, att, torch.zeros_like(inp), positions=sel)
+        loss = torch.nn.functional.cross_entropy(logits.float(), labels)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -155,7 +160,7 @@ def main(argv=None):
             last_ck = time.time()
     state["elapsed"] = time.time() - start
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ck)
-    torch.save(model.state_dict(), os.path.join(a.out, "mlm.bin"))
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, os.path.join(a.out, "mlm.bin"))
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump({"size": a.size, "steps": state["step"], "sequences_seen": state["seqs_seen"],
                    "epochs": state["epoch"] + state["pos"] / max(1, len(seqs)), "final_loss": loss_avg,

@@ -1,0 +1,157 @@
+"""Write MODEL_CARD.md for a trained model directory from the evaluation CLI's JSON output.
+
+  node bin/ptd.js eval --model small --data build/dataset/validation.jsonl --by paraphraser,domain --json > v.json
+  node bin/ptd.js eval --model small --data build/dataset/test.jsonl --by paraphraser,domain --json > t.json
+  python3 model/train/make_card.py model/weights/ptd-small --validation v.json --test t.json --notes notes.md
+Only numbers from those files (and config.json / stats.json) go into the card.
+"""
+import argparse
+import json
+import os
+
+
+def fmt(x, pct=False):
+    if x is None:
+        return "–"
+    return f"{100 * x:.1f}%" if pct else f"{x:.3f}"
+
+
+def table(res, title):
+    rows = [f"#### {title}", "",
+            "| group | docs | sentences | paraphrased | AUROC | TPR@1%FPR | TPR@5%FPR | Pearson r (lexical) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def row(name, m):
+        return (f"| {name} | {m.get('documents', '')} | {m.get('sentences', '')} | {m.get('positives', '')} | "
+                f"{fmt(m.get('auroc'))} | {fmt(m.get('tpr_at_1fpr'), True)} | {fmt(m.get('tpr_at_5fpr'), True)} | "
+                f"{fmt(m.get('pearson_lexical'))} |")
+
+    rows.append(row("**all**", res))
+    for name, m in res.get("groups", {}).items():
+        rows.append(row(name, m))
+    rows.append("")
+    return "\n".join(rows)
+
+
+def size_mb(path):
+    return os.path.getsize(path) / 1e6 if os.path.exists(path) else None
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model_dir")
+    ap.add_argument("--validation", required=True, help="eval CLI --json output on the validation split")
+    ap.add_argument("--test", required=True, help="eval CLI --json output on the test split")
+    ap.add_argument("--alias", help="name given to --model in the commands (small/base)")
+    ap.add_argument("--stats", default="build/dataset/stats.json")
+    ap.add_argument("--notes", help="markdown file with the training history / what was tried")
+    ap.add_argument("--train-command", default="")
+    a = ap.parse_args(argv)
+    with open(os.path.join(a.model_dir, "config.json")) as f:
+        cfg = json.load(f)
+    ptd = cfg["ptd"]
+    tr = ptd.get("training", {})
+    with open(a.validation) as f:
+        val = json.load(f)
+    with open(a.test) as f:
+        test = json.load(f)
+    stats = {}
+    if os.path.exists(a.stats):
+        with open(a.stats) as f:
+            stats = json.load(f)
+    alias = a.alias or ptd["name"]
+    fp32 = size_mb(os.path.join(a.model_dir, "onnx", "model.onnx"))
+    q8 = size_mb(os.path.join(a.model_dir, "onnx", "model_quantized.onnx"))
+    th = {t["target_fpr"]: t for t in ptd.get("thresholds", [])}
+    lines = [
+        f"# {ptd['name']} {ptd['version']}",
+        "",
+        "Paraphrased text span detection: a score per sentence for \"this sentence belongs to a span an LLM "
+        "paraphrased or polished\", plus a predicted degree of lexical change (PASTED's 1 − BLEU-4 signal). "
+        "Trained from scratch on this project's corpus (no pretrained encoder was available).",
+        "",
+        "## Architecture",
+        "",
+        f"- BERT encoder (`BertForTokenClassification`, Hugging Face parameter names): {cfg['num_hidden_layers']} layers, "
+        f"hidden {cfg['hidden_size']}, {cfg['num_attention_heads']} heads, feed-forward {cfg['intermediate_size']}, "
+        f"vocabulary {cfg['vocab_size']} (cased WordPiece built from the training split), "
+        f"{cfg['max_position_embeddings']} positions.",
+        f"- Parameters: {tr.get('parameters', 0):,}.",
+        f"- Files: onnx/model.onnx (fp32) {fp32:.1f} MB, onnx/model_quantized.onnx (int8, dynamic) {q8:.1f} MB.",
+        "- Input: `[CLS] s1 [SEP] s2 [SEP] … sN [SEP]`, each sentence tokenized alone; sentence i is scored at the "
+        f"[SEP] after it. Windows of at most {ptd['max_tokens']} tokens; longer documents are read in overlapping "
+        "windows cut at sentence boundaries and the readings merged (model/window.ts).",
+        "- Outputs: channel 0 = paraphrase logit (probability = sigmoid(logit / T), "
+        f"T = {ptd['calibration']['temperature']:.3f} fitted on the validation split), channel 1 = degree logit "
+        "(sigmoid = predicted 1 − BLEU-4).",
+        f"- Thresholds (calibrated probability, fitted on the validation split with the q8 file): "
+        + ", ".join(f"{t['threshold']:.4f} for {100 * t['target_fpr']:.0f}% FPR (validation FPR "
+                    f"{100 * t['achieved_fpr']:.2f}%, TPR {100 * t['tpr']:.1f}%)" for t in th.values())
+        + "; the default label threshold is the 1% one.",
+        "",
+        "## Training data",
+        "",
+        f"`build/dataset` from `node bin/ptd.js dataset build --corpus ../shared/data/ptd-corpus --out build/dataset` "
+        f"(seed {stats.get('seed')}; split by doc_id: FNV-1a bucket 0 test, 1 validation, 2–9 train): "
+        f"{stats.get('records')} records, {stats.get('sentences')} sentences, "
+        f"{100 * (stats.get('positive_rate') or 0):.1f}% paraphrased.",
+        "",
+        "| split | records | sentences | paraphrased sentences |",
+        "|---|---:|---:|---:|",
+    ]
+    for k, v in stats.get("splits", {}).items():
+        lines.append(f"| {k} | {v.get('records')} | {v.get('sentences')} | {v.get('positives')} |")
+    lines += [
+        "",
+        "Paraphrasers in the data: " + ", ".join(f"{k} ({v['records']} records)" for k, v in
+                                                 stats.get("by_paraphraser", {}).items()) + ".",
+        "Sources: MixSet, APT-Eval and HPPT whole-document rewrites (spliced into PASTED-style records, or kept as "
+        "light edits) and span rewrites by `claude` over Brown-corpus and modern human passages, plus untouched "
+        "originals and human passages as negatives (see ../shared/data/README.md).",
+        "",
+        "## Training",
+        "",
+        f"- Masked-LM pretraining init: `{tr.get('init')}`" + (f" (layer map {tr.get('layer_map')})" if tr.get("layer_map") else "") + ".",
+        f"- Fine-tuning: {tr.get('steps')} steps ({tr.get('minutes')} min, best checkpoint at step {tr.get('best_step')}), "
+        f"{tr.get('tokens_seen', 0):,} tokens / {tr.get('examples_seen', 0):,} windows seen; "
+        f"hyperparameters {json.dumps(tr.get('hyperparameters', {}))}.",
+        f"- Hardware: 2 shared CPU cores (PyTorch {tr.get('torch')}, bf16 autocast via oneDNN).",
+        f"- Reproduce: `{a.train_command}`" if a.train_command else "",
+        "",
+    ]
+    if a.notes and os.path.exists(a.notes):
+        with open(a.notes) as f:
+            lines += [f.read().strip(), ""]
+    lines += [
+        "## Metrics",
+        "",
+        "Sentence level, as PASTED reports them: AUROC, TPR at FPR < 1% and < 5%, Pearson r between the score "
+        "and the lexical change (1 − BLEU-4; 0 for human sentences). Runtime scores (q8, windows merged), "
+        "computed with the evaluation CLI:",
+        "",
+        f"```\nnode bin/ptd.js eval --model {alias} --data build/dataset/validation.jsonl --by paraphraser,domain\n"
+        f"node bin/ptd.js eval --model {alias} --data build/dataset/test.jsonl --by paraphraser,domain\n```",
+        "",
+        "Groups without paraphrased sentences (human-only records: paraphraser `(none)`) have no AUROC. "
+        "The validation split also chose the checkpoint, the temperature and the thresholds; the test split "
+        "was used for nothing but these numbers. Both splits share paraphrasers and domains with the training "
+        "data (in distribution); documents, and any other paraphraser, are expected to score lower.",
+        "",
+        table(test, "Test split"),
+        table(val, "Validation split"),
+        "## Limits",
+        "",
+        "- Trained from scratch on ~20k records in well under an hour of CPU: expect it to lean on lexical cues "
+        "(LLM-typical vocabulary, polished punctuation) more than a pretrained encoder would, and to generalise "
+        "less to paraphrasers and genres it has not seen.",
+        "- Very short documents (under 2 sentences or 30 words) are not reliable; the runtime says so.",
+        "- Human text that is itself formal or already edited (abstracts, news) draws more false positives than "
+        "informal text; use the 1% threshold where a false accusation is costly.",
+        "",
+    ]
+    with open(os.path.join(a.model_dir, "MODEL_CARD.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
