@@ -88,9 +88,10 @@ function metricsOf(f: Flat, threshold: number | null): Metrics {
     tpr_at_5fpr: round(tprAtFpr(f.scores, f.truth, 0.05)),
     pearson_lexical: round(f.lexical.length ? pearson(f.lexScores, f.lexical) : null),
     pearson_syntactic: round(f.syntactic.length ? pearson(f.synScores, f.syntactic) : null),
-    precision: round(c ? (c.tp + c.fp ? c.precision : null) : null),
-    recall: round(c ? c.recall : null),
-    f1: round(c ? c.f1 : null),
+    // Without paraphrased sentences, precision/recall/F1 say nothing (FPR is the figure for human-only groups).
+    precision: round(c && positives > 0 && c.tp + c.fp > 0 ? c.precision : null),
+    recall: round(c && positives > 0 ? c.recall : null),
+    f1: round(c && positives > 0 ? c.f1 : null),
     fpr: round(c ? c.fpr : null),
     threshold,
   };

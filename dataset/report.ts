@@ -17,7 +17,7 @@ function pct(x: number | null): string {
 
 const W = 360;
 const H = 300;
-const PAD = 40;
+const PAD = 48;
 
 /** At most `max` points, always keeping the first and last. */
 function thin(curve: RocCurve, max = 600): [number, number][] {
@@ -145,8 +145,9 @@ export function renderReport(
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ptd evaluation — ${esc(meta.data)}</title>
 <style>
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1f2328;max-width:1100px}
-table{border-collapse:collapse;margin:1rem 0}th,td{padding:.25rem .6rem;border-bottom:1px solid #d0d7de;text-align:right}
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1f2328;max-width:1400px}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;margin:1rem 0}th,td{padding:.25rem .5rem;white-space:nowrap;border-bottom:1px solid #d0d7de;text-align:right}
 th[scope=row],thead th:first-child{text-align:left}.figs{display:flex;gap:2rem;flex-wrap:wrap}figure{margin:0}
 figcaption{font-weight:600;margin-bottom:.3rem}code{background:#f6f8fa;padding:0 .2rem}
 </style></head><body>
@@ -160,9 +161,9 @@ TPR@1%FPR is PASTED's <code>tpr[fpr&lt;0.01][-1]</code>.</p>
 <figure><figcaption>Score histograms per class</figcaption>${histogramSvg(sentences.scores, sentences.truth)}</figure>
 </div>
 <h2>Results</h2>
-<table><thead><tr><th>group</th>${head}</tr></thead><tbody>
+<div class="scroll"><table><thead><tr><th>group</th>${head}</tr></thead><tbody>
 ${rows}
-</tbody></table>
+</tbody></table></div>
 <p>— marks a metric that cannot be computed (for example a group with a single class).</p>
 </body></html>
 `;

@@ -43,7 +43,7 @@ beforeAll(async () => {
 });
 
 // Each test starts the CLI (tsx) once or twice: generous time on a loaded 2-core machine.
-describe('ptd eval --predictions', { timeout: 180_000 }, () => {
+describe('ptd eval', { timeout: 180_000 }, () => {
   it('prints the metrics as one JSON object, overall and per group', async () => {
     const r = await ptd('eval', '--data', data, '--predictions', preds, '--by', 'group', '--json');
     expect(r.code).toBe(0);
@@ -100,6 +100,9 @@ describe('ptd eval --predictions', { timeout: 180_000 }, () => {
     expect(html).toContain('aria-label="score histograms"');
     expect(html).toContain('group=g1');
     expect(html).not.toMatch(/<script|https?:\/\//);
+    // A group without paraphrased sentences has an FPR but no precision/recall/F1.
+    const human = JSON.parse((await ptd('eval', '--data', data, '--predictions', preds, '--by', 'id', '--json')).stdout);
+    expect(human.groups['id=d2']).toMatchObject({ positives: 0, auroc: null, f1: null, precision: null, recall: null, fpr: 0 });
   });
 
   it('names missing and extra ids', async () => {
