@@ -28,6 +28,8 @@ export interface ServerOptions {
   routers?: ExtraRouter[];
   /** How long shutdown waits for requests in flight before cutting connections. */
   shutdownTimeoutMs?: number;
+  /** Open connections at most (each may carry a body of up to maxBodyBytes); more are refused. */
+  maxConnections?: number;
 }
 
 export interface RunningServer {
@@ -73,6 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   server.requestTimeout = (app.locals.ptd.limits.requestTimeoutMs ?? 60_000) + 5_000;
   server.headersTimeout = 20_000;
   server.keepAliveTimeout = 5_000;
+  server.maxConnections = options.maxConnections ?? 1024;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   logger.info({ url, models: registry.names, default: registry.defaultName }, 'listening; loading models');
 
