@@ -171,6 +171,39 @@ describe('POST /v1/detect/batch', () => {
     for (const l of lines) expect(detectionResultSchema.safeParse(l).success).toBe(true);
   });
 
+  it('streams each NDJSON line as soon as its document is scored', async () => {
+    const d = fakeDetector();
+    const app = appWith({ base: d }, { limits: { maxBatchSize: 1 } });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const g = gate();
+    try {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      // The first model call goes through; the second waits for the gate.
+      const original = d.scoreMany.bind(d);
+      let calls = 0;
+      d.scoreMany = async (inputs, options) => {
+        if (++calls === 2) await g.promise;
+        return original(inputs, options);
+      };
+      const res = await fetch(`http://127.0.0.1:${port}/v1/detect/batch`, {
+        method: 'POST',
+        headers: { ...json, accept: 'application/x-ndjson' },
+        body: JSON.stringify({ documents: [{ id: 'a', text: 'Short.' }, { id: 'b', text: 'A longer one here.' }] }),
+      });
+      const reader = res.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      expect(JSON.parse(first.trim()).id).toBe('a'); // shortest first, delivered while 'b' is still waiting
+      g.open();
+      let rest = '';
+      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+      expect(JSON.parse(rest.trim()).id).toBe('b');
+    } finally {
+      g.open();
+      server.close();
+    }
+  });
+
   it.each([
     ['too many documents', { documents: Array.from({ length: 4 }, () => ({ text: 'Hi there.' })) }, 'maxDocumentsPerBatch'],
     ['a document too long', { documents: [{ text: 'x'.repeat(51) }] }, 'maxCharsPerDocument'],
