@@ -113,8 +113,17 @@ function findProtected(text: string): Range[] {
   return ranges;
 }
 
+/** Whether `pos` lies inside one of the (sorted, disjoint) protected ranges: binary search. */
 function isProtected(ranges: Range[], pos: number): boolean {
-  for (const r of ranges) if (pos >= r.start && pos < r.end) return true;
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (pos < r.start) hi = mid - 1;
+    else if (pos >= r.end) lo = mid + 1;
+    else return true;
+  }
   return false;
 }
 
