@@ -1,0 +1,107 @@
+// `npm run bench:extension [-- --model DIR] [--runs N]`: in headless Chromium with the built extension (WASM),
+// measures the model load time and the time from starting a scan to all highlights painted, for a ~1,500-word
+// article. Prints the figures; asserts nothing (speed is not a test).
+//
+// The article: passages of ../shared/data/ptd-corpus/span_rewrites.jsonl with their LLM-rewritten span spliced in
+// (read in place, never copied into the repository), one paragraph each, until 1,500 words; where the corpus is
+// absent, the e2e fixture article's paragraphs, numbered so that no two chunks repeat.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildExtension } from './build.ts';
+import { extensionPage, fixture, launchWithExtension, ROOT, sendFrom, servePages, tabIdOf } from './chromium.ts';
+import type { HostState, PageSummary } from '../shared/messages.ts';
+
+const WORDS = 1500;
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+function corpusParagraphs(): { paragraphs: string[]; source: string } {
+  const file = path.join(ROOT, '..', 'shared', 'data', 'ptd-corpus', 'span_rewrites.jsonl');
+  const paragraphs: string[] = [];
+  if (existsSync(file)) {
+    let words = 0;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const r = JSON.parse(line) as { sentences: string[]; spans: Array<[number, number]>; rewrites: string[] };
+      const [start, end] = r.spans[0] ?? [0, 0];
+      const text = [...r.sentences.slice(0, start), r.rewrites[0] ?? '', ...r.sentences.slice(end)].join(' ').replace(/\s+/g, ' ').trim();
+      paragraphs.push(text);
+      words += text.split(' ').length;
+      if (words >= WORDS) return { paragraphs, source: 'ptd-corpus span_rewrites (human passages with an LLM-rewritten span)' };
+    }
+  }
+  const base = [...fixture('article.html').matchAll(/<p id="p\d">([\s\S]*?)<\/p>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim());
+  let words = 0;
+  for (let i = 0; words < WORDS; i++) {
+    const text = `Part ${i + 1}. ${base[i % base.length]!}`;
+    paragraphs.push(text);
+    words += text.split(' ').length;
+  }
+  return { paragraphs, source: 'the e2e fixture article, repeated with numbered paragraphs' };
+}
+
+function parseArgs(argv: string[]): { model?: string; runs: number } {
+  const o: { model?: string; runs: number } = { runs: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--model') o.model = argv[++i];
+    else if (argv[i] === '--runs') o.runs = Math.max(1, Number(argv[++i]) || 3);
+    else throw new Error(`unknown option ${argv[i]}`);
+  }
+  return o;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const out = path.join(ROOT, 'dist', 'extension-bench');
+  const built = await buildExtension({ model: args.model, out, targets: ['chrome'], zip: false, testHosts: ['http://127.0.0.1/*'], log: () => undefined });
+  const { paragraphs, source } = corpusParagraphs();
+  const words = paragraphs.join(' ').split(/\s+/).length;
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench</title></head><body><main><article><h1>Bench article</h1>${paragraphs
+    .map((p) => `<p>${escapeHtml(p)}</p>`)
+    .join('\n')}</article></main></body></html>`;
+  const { url, server } = await servePages({ '/bench.html': html });
+  const l = await launchWithExtension(path.join(out, 'chrome'));
+  try {
+    const page = await l.context.newPage();
+    await page.goto(`${url}/bench.html`);
+    const ext = await extensionPage(l);
+    const tabId = await tabIdOf(ext, `${url}/bench.html`);
+    type R = { ok: true; summary: PageSummary } | { ok: false; error: string };
+    const scan = async () => {
+      const t0 = Date.now();
+      const r = await sendFrom<R>(ext, { target: 'background', type: 'scan-tab', tabId, trigger: 'popup' });
+      if (!r.ok) throw new Error(r.error);
+      return { summary: r.summary, wall: Date.now() - t0 };
+    };
+    const cold = await scan();
+    const host = await sendFrom<{ ok: true; state: HostState }>(ext, { target: 'background', type: 'host-state' });
+    const warm: Array<{ summary: PageSummary; wall: number }> = [];
+    for (let i = 0; i < args.runs; i++) {
+      await page.reload(); // a fresh content script: nothing cached, the model stays loaded
+      warm.push(await scan());
+    }
+    const s = cold.summary;
+    const lines = [
+      `ptd extension bench — headless Chromium ${l.context.browser()?.version() ?? ''}, WASM, model ${built.modelName} (${s.model?.dtype}), ${s.model?.device}`,
+      `article: ${words} words, ${s.scored} sentences, ${s.chunks} chunks — ${source}`,
+      `model load (offscreen, first use):        ${host.state.loadMs} ms`,
+      `first scan incl. load, to all highlights:  ${cold.summary.ms} ms`,
+      `warm scan to first highlights (median):    ${median(warm.map((w) => w.summary.firstPaintMs ?? 0))} ms`,
+      `warm scan to all highlights (median of ${args.runs}): ${median(warm.map((w) => w.summary.ms ?? 0))} ms  (model time ${median(warm.map((w) => w.summary.modelMs ?? 0))} ms; runs: ${warm.map((w) => w.summary.ms).join(', ')} ms)`,
+      `flagged at the model's default threshold ${s.threshold.toFixed(2)}: ${s.flagged} of ${s.scored}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await l.close();
+    server.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:extension failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
