@@ -74,6 +74,12 @@ export async function runEval(options: EvalCommandOptions): Promise<void> {
       log(`skipped ${read.skipped.length} invalid record(s) in ${options.data} (first: line ${first.line}: ${first.reason})`);
     }
     if (records.length === 0) throw new CliError(`${options.data}: no records to evaluate`);
+    for (const field of options.by ?? []) {
+      if (!records.some((r) => r.fields[field] !== undefined)) {
+        const seen = [...new Set(records.flatMap((r) => Object.keys(r.fields)))].filter((k) => k !== 'text' && k !== 'label');
+        throw new UsageError(`--by ${field}: no record has a "${field}" field (fields: ${seen.join(', ') || 'none'})`);
+      }
+    }
     let threshold = options.threshold;
     let thresholdSource = threshold !== undefined ? 'given' : undefined;
     let scorer: string;

@@ -154,6 +154,12 @@ describe('ptd eval', { timeout: 180_000 }, () => {
     expect(r.stderr).toMatch(/cannot load model/);
   });
 
+  it('exits 2 on a --by field that no record has, naming the fields there are', async () => {
+    const r = await ptd('eval', '--data', data, '--predictions', preds, '--by', 'paraphrasr');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--by paraphrasr: no record has a "paraphrasr" field \(fields: id, lexical, group\)/);
+  });
+
   it('exits 2 unless exactly one of --predictions and --model is given', async () => {
     expect((await ptd('eval', '--data', data)).code).toBe(2);
     expect((await ptd('eval', '--data', data, '--predictions', preds, '--model', 'small')).code).toBe(2);
