@@ -15,19 +15,25 @@
 //     Decimals (3.14), versions and URLs never have white space after their dots, so they never split.
 import type { Segment } from './types.ts';
 
-/** Capitalised abbreviations after which a full stop never ends a sentence (titles, references, months). */
+/** Capitalised abbreviations after which a full stop never ends a sentence: titles before a name, "Cf.", "E.g.". */
 const TITLES = new Set([
   'mr', 'mrs', 'ms', 'mx', 'dr', 'prof', 'rev', 'hon', 'st', 'sgt', 'capt', 'cpt', 'col', 'gen', 'lt', 'maj', 'cmdr',
-  'adm', 'gov', 'sen', 'rep', 'pres', 'supt', 'mt', 'ft', 'messrs', 'mme', 'mlle', 'fig', 'figs', 'eq', 'eqs', 'no',
-  'nos', 'vol', 'vols', 'pp', 'ch', 'chap', 'sec', 'art', 'para', 'ref', 'refs', 'dept', 'univ', 'assn', 'jan', 'feb',
-  'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec', 'mon', 'tue', 'tues', 'wed', 'thu', 'thur',
-  'thurs', 'fri', 'sat', 'sun', 'cf', 'vs', 'approx', 'ca', 'e.g', 'i.e', 'viz', 'esp', 'incl',
+  'adm', 'gov', 'sen', 'rep', 'pres', 'supt', 'mt', 'ft', 'messrs', 'mme', 'mlle', 'cf', 'vs', 'approx', 'ca', 'e.g',
+  'i.e', 'viz', 'esp', 'incl', 'dept', 'univ', 'assn', 'dist', 'atty', 'msgr', 'fr', 'det', 'insp', 'brig', 'cpl', 'pvt',
+  'comdr', 'asst', 'assoc', 'drs', 'profs', 'gens', 'sens', 'reps', 'govs', 'supts', 'lieut', 'mssrs',
 ]);
 
 /** Lower-case abbreviations after which a full stop never ends a sentence. */
-const LOWER_ABBREVIATIONS = new Set([
-  'e.g', 'i.e', 'cf', 'vs', 'v', 'viz', 'approx', 'ca', 'c', 'esp', 'incl', 'resp', 'pp', 'p', 'fig', 'figs', 'eq',
-  'eqs', 'vol', 'vols', 'ch', 'chap', 'sec', 'ref', 'refs', 'nos', 'cca', 'appx',
+const LOWER_ABBREVIATIONS = new Set(['e.g', 'i.e', 'cf', 'vs', 'v', 'viz', 'approx', 'ca', 'cca', 'appx', 'esp', 'incl', 'resp']);
+
+/**
+ * Abbreviations that introduce a number ("No. 5", "Fig. 3", "p. 12", "Jan. 5"): no boundary before a digit, an
+ * ordinary one otherwise ("The answer is No. We left.", "I sat. Then").
+ */
+const BEFORE_NUMBERS = new Set([
+  'no', 'nos', 'nr', 'fig', 'figs', 'eq', 'eqs', 'vol', 'vols', 'p', 'pp', 'ch', 'chap', 'sec', 'art', 'para', 'ref',
+  'refs', 'tab', 'c', 'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec', 'mon', 'tue',
+  'tues', 'wed', 'thu', 'thur', 'thurs', 'fri', 'sat', 'sun', 'op', 'ed', 'eds', 'approx',
 ]);
 
 /** Abbreviations that may also close a sentence: a boundary when the next word starts in upper case. */
@@ -233,8 +239,13 @@ function endsSentence(slice: string, sentStart: number, runStart: number, run: s
   const lower = token.toLowerCase();
   if (LOWER_ABBREVIATIONS.has(token)) return false;
   if (/^\p{Lu}[\p{Ll}.]*$/u.test(token) && TITLES.has(lower)) return false;
+  if (BEFORE_NUMBERS.has(lower) && /^\p{N}/u.test(nextWord)) return false;
   if (MAY_END.has(lower)) return UPPER.test(nextWord) || /^\p{N}/u.test(nextWord) || nextWord === '';
   const initialOrAcronym = /^\p{Lu}$/u.test(token) || /^(?:\p{L}\.)+\p{L}$/u.test(token);
-  if (initialOrAcronym) return OPENERS.has(nextWord.toLowerCase().replace(/['’].*$/u, ''));
+  if (initialOrAcronym) {
+    // "J. A. Smith": an initial followed by another initial is a name, even though "A" opens sentences too.
+    if (/^\p{Lu}$/u.test(nextWord) && slice[j + 1] === '.') return false;
+    return OPENERS.has(nextWord.toLowerCase().replace(/['’].*$/u, ''));
+  }
   return true;
 }
