@@ -69,9 +69,9 @@ export async function startRedis(): Promise<RedisServer> {
 
 export interface PtdProcess {
   child: ChildProcess;
-  /** stderr so far (logs). */
+  /** stdout and stderr so far (logs). */
   log(): string;
-  /** Resolves when stderr has matched `pattern`. */
+  /** Resolves when the output has matched `pattern`. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -85,8 +85,7 @@ export function ptd(args: string[], env: Record<string, string> = {}): PtdProces
   });
   let stderr = '';
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
-  child.stdout!.resume();
-  child.stderr!.on('data', (d: Buffer) => {
+  const onData = (d: Buffer) => {
     stderr += d.toString();
     for (const w of [...waiters]) {
       if (w.pattern.test(stderr)) {
@@ -94,7 +93,9 @@ export function ptd(args: string[], env: Record<string, string> = {}): PtdProces
         w.resolve();
       }
     }
-  });
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
   return {
     child,
     log: () => stderr,
