@@ -236,6 +236,13 @@ function endsSentence(slice: string, sentStart: number, runStart: number, run: s
   while (k > sentStart && !WS.test(slice[k - 1]!)) k--;
   const token = slice.slice(k, runStart).replace(/^["'“‘(\[«]+/u, '');
   if (!token) return true;
+  // An inline enumeration marker opening the sentence or following a colon ("Ask: 1. Does it ... ?? 2. Does").
+  let first = sentStart;
+  while (first < k && WS.test(slice[first]!)) first++;
+  let prev = k;
+  while (prev > sentStart && WS.test(slice[prev - 1]!)) prev--;
+  const opensList = first === k || slice[prev - 1] === ':';
+  if (opensList && /^(?:\d{1,3}|[a-z]|[ivxIVX]{1,4})$/u.test(token)) return false;
   const lower = token.toLowerCase();
   if (LOWER_ABBREVIATIONS.has(token)) return false;
   if (/^\p{Lu}[\p{Ll}.]*$/u.test(token) && TITLES.has(lower)) return false;

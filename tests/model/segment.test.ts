@@ -20,6 +20,7 @@ const table: Array<[string, string, string[]]> = [
   ['U.K. before a name', 'The U.K. Parliament met. It voted.', ['The U.K. Parliament met.', 'It voted.']],
   ['initials', 'J. K. Rowling wrote it. John F. Kennedy spoke.', ['J. K. Rowling wrote it.', 'John F. Kennedy spoke.']],
   ['initials that look like openers', 'Trooper J. A. Grzesiak spotted it. When Dr. W. A. Swim came, U.S. Dist. Judge Powell left.', ['Trooper J. A. Grzesiak spotted it.', 'When Dr. W. A. Swim came, U.S. Dist. Judge Powell left.']],
+  ['inline enumeration', 'Ask: 1. Does it work?? 2. Does it scale? Fine. 3. Done.', ['Ask: 1. Does it work??', '2. Does it scale?', 'Fine.', '3. Done.']],
   ['single letter ending a sentence', 'Take vitamin C. The doctor said so.', ['Take vitamin C.', 'The doctor said so.']],
   ['a.m. / p.m.', 'We met at 9 a.m. on Monday. It ended at 5 p.m. The end.', ['We met at 9 a.m. on Monday.', 'It ended at 5 p.m.', 'The end.']],
   ['Ph.D.', 'She has a Ph.D. in physics. He does not.', ['She has a Ph.D. in physics.', 'He does not.']],
