@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDetector, segment, type DetectionResult, type Detector } from '../../model/index.ts';
+import { deviceCandidates, loadDetector, segment, type DetectionResult, type Detector } from '../../model/index.ts';
 import { UnknownModelError, bundledModels, loadNodeDetector, resolveModel } from '../../model/node.ts';
 
 const FIXTURE = path.resolve('tests/fixtures/models/tiny');
@@ -99,6 +99,14 @@ describe.each(['fp32', 'q8'] as const)('detector with the fixture model (%s)', (
     expect(mixed[1]!.sentences.length).toBe(6);
   });
 
+  it('serves concurrent calls (queued inference) with the same results as sequential ones', async () => {
+    const texts = [DOC, 'Another text. With two sentences here.', DOC.slice(0, 80)];
+    const sequential: DetectionResult[] = [];
+    for (const t of texts) sequential.push(await detector.score(t));
+    const concurrent = await Promise.all(texts.map((t) => detector.score(t)));
+    concurrent.forEach((r, i) => expect(r.sentences.map((s) => s.score)).toEqual(sequential[i]!.sentences.map((s) => s.score)));
+  });
+
   it('marks short documents unreliable and handles empty ones', async () => {
     const short = await detector.score('Just one sentence here.');
     expect(short.reliable).toBe(false);
@@ -150,6 +158,16 @@ describe('windows and truncation through the detector', () => {
 });
 
 describe('device selection and fallback', () => {
+  it('orders the devices to try: CUDA then CPU in Node, WebGPU then WASM in browsers', () => {
+    expect(deviceCandidates('auto', true)).toEqual(['cuda', 'cpu']);
+    expect(deviceCandidates('auto', false)).toEqual(['webgpu', 'wasm']);
+    expect(deviceCandidates('cpu', true)).toEqual(['cpu']);
+    expect(deviceCandidates('cuda', true)).toEqual(['cuda', 'cpu']);
+    expect(deviceCandidates('wasm', false)).toEqual(['wasm']);
+    expect(deviceCandidates('webgpu', false)).toEqual(['webgpu', 'wasm']);
+    expect(deviceCandidates('cpu', false)).toEqual(['cpu', 'wasm']);
+  });
+
   it('falls back from CUDA to CPU with the reason recorded where CUDA is missing', async () => {
     const d = await loadNodeDetector({ model: FIXTURE, dtype: 'q8', device: 'cuda' });
     try {
@@ -225,6 +243,13 @@ describe('model resolution', () => {
     delete config.ptd;
     writeFileSync(path.join(copy, 'config.json'), JSON.stringify(config));
     await expect(loadDetector({ model: copy, device: 'cpu' })).rejects.toThrow(/not a ptd model/);
+  });
+
+  it('refuses to score after dispose', async () => {
+    const d = await loadNodeDetector({ model: FIXTURE, device: 'cpu' });
+    await d.dispose();
+    await expect(d.score(DOC)).rejects.toThrow(/disposed/);
+    await d.dispose(); // twice is harmless
   });
 
   it('fails clearly when a dtype file is missing', async () => {
