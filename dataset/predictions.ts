@@ -12,12 +12,12 @@ export async function readPredictions(file: string): Promise<Prediction[]> {
   const out: Prediction[] = [];
   try {
     for await (const item of readJsonValues(file)) {
-      if ('error' in item) throw new RecordError(file, item.line, item.error);
+      if ('error' in item) throw new RecordError(file, item.line, item.error, item.unit);
       const v = item.value as Record<string, unknown> | null;
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new RecordError(file, item.line, 'prediction is not a JSON object');
-      if (!Array.isArray(v.scores)) throw new RecordError(file, item.line, 'missing "scores" list');
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new RecordError(file, item.line, 'prediction is not a JSON object', item.unit);
+      if (!Array.isArray(v.scores)) throw new RecordError(file, item.line, 'missing "scores" list', item.unit);
       const bad = v.scores.findIndex((s) => typeof s !== 'number' || !Number.isFinite(s));
-      if (bad >= 0) throw new RecordError(file, item.line, `"scores"[${bad}] is not a number (${JSON.stringify(v.scores[bad])})`);
+      if (bad >= 0) throw new RecordError(file, item.line, `"scores"[${bad}] is not a number (${JSON.stringify(v.scores[bad])})`, item.unit);
       const p: Prediction = { line: item.line, scores: v.scores as number[] };
       if (v.id !== undefined && v.id !== null) p.id = String(v.id);
       out.push(p);
@@ -54,7 +54,12 @@ function duplicates(ids: string[]): string[] {
  * otherwise by position. Missing or extra ids, and a score count that is not the sentence count, are errors.
  */
 export function joinPredictions(records: ParsedRecord[], predictions: Prediction[]): number[][] {
-  const byId = records.length > 0 && records.every((r) => r.id !== undefined);
+  const withIds = records.filter((r) => r.id !== undefined).length;
+  if (withIds > 0 && withIds < records.length) {
+    const k = records.findIndex((r) => r.id === undefined);
+    throw new JoinError(`${records.length - withIds} of ${records.length} records have no "id" (the first is record ${k + 1}): give every record an id, or none`);
+  }
+  const byId = withIds > 0;
   let joined: Prediction[];
   if (byId) {
     const recordIds = records.map((r) => r.id!);

@@ -24,6 +24,7 @@ export interface ParsedRecord {
   index: number;
   /** 1-based line of the record (JSON lines), or the record's position in a JSON array (1-based). */
   line: number;
+  unit?: Unit;
   id?: string;
   sentences: string[];
   /** One value per sentence: the label as given, or its first (lexical) dimension for multi-dimension labels. */
@@ -53,13 +54,17 @@ export interface DatasetRecord {
 
 export type Construction = 'splice' | 'light_edit' | 'span_rewrite' | 'original' | 'human';
 
+/** Where a value sits: a line of a JSON lines file, or an element (1-based) of a JSON array. */
+export type Unit = 'line' | 'record';
+
 export class RecordError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly reason: string,
+    readonly unit: Unit = 'line',
   ) {
-    super(`${file}:${line}: ${reason}`);
+    super(line === 0 ? `${file}: ${reason}` : unit === 'line' ? `${file}:${line}: ${reason}` : `${file}: record ${line}: ${reason}`);
     this.name = 'RecordError';
   }
 }
@@ -156,14 +161,14 @@ export interface ReadOptions {
 
 export interface ReadResult<T> {
   records: T[];
-  skipped: { line: number; reason: string }[];
+  skipped: { line: number; unit: Unit; reason: string }[];
 }
 
 /** Decodes a JSON array or JSON lines file into raw values with their line numbers. */
 export async function* readJsonValues(
   file: string,
   options: ReadOptions = {},
-): AsyncGenerator<{ value: unknown; line: number } | { error: string; line: number }> {
+): AsyncGenerator<{ value: unknown; line: number; unit: Unit } | { error: string; line: number; unit: Unit }> {
   const stream = createReadStream(file, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNo = 0;
@@ -195,18 +200,18 @@ export async function* readJsonValues(
       throw new RecordError(file, lineNo, `invalid JSON array (${(err as Error).message})`);
     }
     if (!Array.isArray(parsed)) throw new RecordError(file, lineNo, 'not a JSON array');
-    for (let i = 0; i < parsed.length; i++) yield { value: parsed[i], line: i + 1 };
+    for (let i = 0; i < parsed.length; i++) yield { value: parsed[i], line: i + 1, unit: 'record' };
     return;
   }
   let text: string | undefined = first;
   for (;;) {
     if (text !== undefined && text.trim() !== '') {
       try {
-        yield { value: JSON.parse(text), line: lineNo };
+        yield { value: JSON.parse(text), line: lineNo, unit: 'line' };
       } catch (err) {
         const error = `invalid JSON (${(err as Error).message})`;
         if (!options.skipInvalid) throw new RecordError(file, lineNo, error);
-        yield { error, line: lineNo };
+        yield { error, line: lineNo, unit: 'line' };
       }
     }
     const next = await iterator.next();
@@ -219,20 +224,20 @@ export async function* readJsonValues(
 /** Reads a PASTED-format file (JSON array or JSON lines). Errors name file, line (or record) and reason. */
 export async function readPasted(file: string, options: ReadOptions = {}): Promise<ReadResult<ParsedRecord>> {
   const records: ParsedRecord[] = [];
-  const skipped: { line: number; reason: string }[] = [];
+  const skipped: { line: number; unit: Unit; reason: string }[] = [];
   let index = 0;
   try {
     for await (const item of readJsonValues(file, options)) {
       if ('error' in item) {
-        skipped.push({ line: item.line, reason: item.error });
+        skipped.push({ line: item.line, unit: item.unit, reason: item.error });
         index++;
         continue;
       }
       const parsed = parseRecord(item.value, index, item.line);
       index++;
       if (typeof parsed === 'string') {
-        if (!options.skipInvalid) throw new RecordError(file, item.line, parsed);
-        skipped.push({ line: item.line, reason: parsed });
+        if (!options.skipInvalid) throw new RecordError(file, item.line, parsed, item.unit);
+        skipped.push({ line: item.line, unit: item.unit, reason: parsed });
       } else {
         records.push(parsed);
       }

@@ -71,7 +71,7 @@ export async function runEval(options: EvalCommandOptions): Promise<void> {
     records = read.records;
     if (read.skipped.length) {
       const first = read.skipped[0]!;
-      log(`skipped ${read.skipped.length} invalid record(s) in ${options.data} (first: line ${first.line}: ${first.reason})`);
+      log(`skipped ${read.skipped.length} invalid record(s) in ${options.data} (first: ${first.unit} ${first.line}: ${first.reason})`);
     }
     if (records.length === 0) throw new CliError(`${options.data}: no records to evaluate`);
     for (const field of options.by ?? []) {

@@ -80,13 +80,14 @@ describe('reading PASTED records', () => {
     const nonNumeric = await file('nan.jsonl', JSON.stringify({ text: 'A. </s> B.', label: [0, 'yes'] }));
     await expect(readPasted(nonNumeric)).rejects.toThrow(/nan\.jsonl:1: "label"\[1\] is not a number \("yes"\)/);
     const noText = await file('notext.json', JSON.stringify([good[0], { label: [0] }]));
-    await expect(readPasted(noText)).rejects.toThrow(/notext\.json:2: missing or non-string "text"/);
+    // In a JSON array, the position of the record is named.
+    await expect(readPasted(noText)).rejects.toThrow(/notext\.json: record 2: missing or non-string "text"/);
     const badLexical = await file('lex.jsonl', JSON.stringify({ text: 'A. </s> B.', label: [0, 1], lexical: [0] }));
     await expect(readPasted(badLexical)).rejects.toThrow(/"lexical" has 1 values for 2 sentences/);
   });
 
   it('names a missing file', async () => {
-    await expect(readPasted(join(dir, 'nope.jsonl'))).rejects.toThrow(/nope\.jsonl:0: no such file/);
+    await expect(readPasted(join(dir, 'nope.jsonl'))).rejects.toThrow(/nope\.jsonl: no such file/);
   });
 
   it('skips and counts invalid records with skipInvalid', async () => {
