@@ -210,16 +210,41 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
       await dyn.close();
     });
 
+    it('opening the popup on an unscanned page scans it (the toolbar-button path)', async () => {
+      const fresh = await l.context.newPage();
+      await fresh.goto(`${base}/article.html?fresh`);
+      const id = await tabIdOf(ext, `${base}/article.html?fresh`);
+      expect(await fresh.getAttribute('html', 'data-ptd-state')).toBeNull();
+      const popup = await l.context.newPage();
+      await popup.goto(`chrome-extension://${l.extensionId}/popup.html?tab=${id}`);
+      await expect.poll(() => fresh.getAttribute('html', 'data-ptd-state'), { timeout: 60_000 }).toBe('done');
+      await expect.poll(() => popup.locator('#status').textContent(), { timeout: 10_000 }).toBe('Page scanned.');
+      expect(await popup.locator('#flagged').textContent()).toBe(await fresh.getAttribute('html', 'data-ptd-flagged'));
+      expect(await popup.locator('#details').textContent()).toMatch(/on WASM/);
+      await popup.close();
+      await fresh.close();
+    }, 120_000);
+
     it('recovers when Chrome tears the offscreen model host down', async () => {
       const closed = await l.worker.evaluate(async () => {
         await chrome.offscreen.closeDocument();
         return (await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT' as chrome.runtime.ContextType] })).length;
       });
       expect(closed).toBe(0);
-      const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId, trigger: 'popup' });
+      // a page not scanned before, so the content script has nothing cached and must ask the model host
+      const fresh = await l.context.newPage();
+      await fresh.goto(`${base}/article.html?recover`);
+      const id = await tabIdOf(ext, `${base}/article.html?recover`);
+      const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId: id, trigger: 'popup' });
       if (!reply.ok) throw new Error(reply.error);
       expect(reply.summary.state).toBe('done');
       expect(reply.summary.scored).toBeGreaterThan(0);
+      expect(reply.summary.scores).toEqual(wasmScores);
+      const hosts = await l.worker.evaluate(
+        async () => (await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT' as chrome.runtime.ContextType] })).length,
+      );
+      expect(hosts).toBe(1);
+      await fresh.close();
     }, 240_000);
   });
 
