@@ -291,7 +291,7 @@ class PageController {
         if (now !== length && this.state === 'done') void this.scan('rescan');
       }, RESCAN_DELAY_MS);
     });
-    this.observer.observe(target.isConnected ? document.body : target, { childList: true, subtree: true, characterData: true });
+    this.observer.observe(document.body ?? target, { childList: true, subtree: true, characterData: true });
   }
 
   private stopObserving(): void {

@@ -48,6 +48,10 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
     const article = fixture('article.html');
     ({ server, url: base } = await servePages({
       '/article.html': article,
+      '/long.html': article.replace(
+        /<p id="p6">[\s\S]*?<\/p>/,
+        (p6) => Array.from({ length: 8 }, (_, i) => p6.replace('id="p6">', `id="long${i}">Part ${i + 1}. `)).join('\n'),
+      ),
       '/dynamic.html': article.replace('</main>', '</main><script>window.addMore = () => { const p = document.createElement("p"); p.textContent = "A late paragraph arrives after the first scan. It has two sentences."; document.querySelector("article").append(p); };</script>'),
     }));
   }, 180_000);
@@ -209,6 +213,20 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
         .toBe(first.summary.scored + 2);
       await dyn.close();
     });
+
+    it('scores long pages in chunks and paints every chunk', async () => {
+      const long = await l.context.newPage();
+      await long.goto(`${base}/long.html`);
+      const id = await tabIdOf(ext, `${base}/long.html`);
+      const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId: id, trigger: 'popup' });
+      if (!reply.ok) throw new Error(reply.error);
+      const s = reply.summary;
+      expect(s.chunks).toBeGreaterThanOrEqual(2);
+      expect(s.chunksDone).toBe(s.chunks);
+      expect(s.firstPaintMs).toBeLessThanOrEqual(s.ms!);
+      expect(flaggedRanges(await highlights(long))).toHaveLength(s.flagged);
+      await long.close();
+    }, 120_000);
 
     it('opening the popup on an unscanned page scans it (the toolbar-button path)', async () => {
       const fresh = await l.context.newPage();
