@@ -202,7 +202,9 @@ class PageController {
     }
     this.chunks = 1;
     this.chunksDone = 0;
+    this.sentences = 0;
     this.modelMs = 0;
+    this.firstPaintMs = undefined;
     try {
       const result = await this.scoreChunk(ex.text);
       if (id !== this.scanId) return this.summary();
