@@ -15,7 +15,7 @@ interface ConnectionOptions {
 }
 
 function client(opts: ConnectionOptions): JobsClient {
-  return new JobsClient(opts.url ?? process.env.PTD_API_URL ?? DEFAULT_API_URL, opts.apiKey ?? process.env.PTD_API_KEY);
+  return new JobsClient(opts.url || process.env.PTD_API_URL || DEFAULT_API_URL, opts.apiKey || process.env.PTD_API_KEY || undefined);
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -109,15 +109,16 @@ export async function runCancel(id: string, opts: ConnectionOptions): Promise<Jo
 }
 
 export function register(program: Command): void {
-  const jobs = program
-    .command('jobs')
-    .description('Asynchronous batch jobs on the ptd API (workers: `ptd worker`).')
-    .option('--url <url>', `API address (env PTD_API_URL; default ${DEFAULT_API_URL})`)
-    .option('--api-key <key>', 'API key sent as x-api-key (env PTD_API_KEY)');
-  const conn = (cmd: Command): ConnectionOptions => cmd.optsWithGlobals() as ConnectionOptions;
+  const jobs = program.command('jobs').description('Asynchronous batch jobs on the ptd API (workers: `ptd worker`).');
+  // Every subcommand takes the connection options, before or after its arguments.
+  const sub = (spec: string) =>
+    jobs
+      .command(spec)
+      .option('--url <url>', `API address (env PTD_API_URL; default ${DEFAULT_API_URL})`)
+      .option('--api-key <key>', 'API key sent as x-api-key (env PTD_API_KEY; prefer it: flags show in ps)');
+  const conn = (cmd: Command): ConnectionOptions => cmd.opts() as ConnectionOptions;
 
-  jobs
-    .command('submit <file>')
+  sub('submit <file>')
     .description('Upload a JSON-lines file (one {"id"?, "text"} per line); prints the job id.')
     .option('--model <name>', "model name (the server's default when left out)")
     .option('--threshold <p>', 'score threshold for the labels (0..1)')
@@ -126,22 +127,19 @@ export function register(program: Command): void {
     .action(async (file: string, _opts, cmd: Command) => {
       await runSubmit(file, conn(cmd) as Parameters<typeof runSubmit>[1]);
     });
-  jobs
-    .command('status <id>')
+  sub('status <id>')
     .description("Print a job's status, progress, timings and errors as JSON.")
     .option('--watch', 'follow the job with a progress bar until it finishes')
     .action(async (id: string, _opts, cmd: Command) => {
       await runStatus(id, conn(cmd));
     });
-  jobs
-    .command('results <id>')
+  sub('results <id>')
     .description('Write the results as JSON lines (one per document, input order) to stdout; waits for the job first.')
     .option('--no-wait', 'fail at once if the job has not finished')
     .action(async (id: string, _opts, cmd: Command) => {
       await runResults(id, conn(cmd));
     });
-  jobs
-    .command('cancel <id>')
+  sub('cancel <id>')
     .description('Cancel a queued or running job.')
     .action(async (id: string, _opts, cmd: Command) => {
       await runCancel(id, conn(cmd));

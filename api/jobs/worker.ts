@@ -86,6 +86,8 @@ export class JobWorker {
   private readonly chunkWorker: Worker<ChunkData, ChunkReport>;
   private readonly webhookWorker: Worker<WebhookData>;
   private readonly events: QueueEvents;
+  /** QueueEvents blocks on its connection, so it gets its own (BullMQ leaves a given connection open). */
+  private readonly eventsConnection: Redis;
   private readonly logger: Logger;
   private readonly retry: RetryPolicy;
   private closed?: Promise<void>;
@@ -113,7 +115,8 @@ export class JobWorker {
       concurrency: 4,
       drainDelay: 1,
     });
-    this.events = new QueueEvents(CHUNK_QUEUE, { connection: options.connection.duplicate(), prefix: QUEUE_PREFIX });
+    this.eventsConnection = options.connection.duplicate();
+    this.events = new QueueEvents(CHUNK_QUEUE, { connection: this.eventsConnection, prefix: QUEUE_PREFIX });
     this.events.on('failed', ({ jobId, failedReason }) => void this.onChunkFailed(jobId, failedReason));
     this.chunkWorker.on('stalled', (jobId) => this.logger.warn({ chunk: jobId }, 'chunk stalled (its worker died?): back in the queue'));
     for (const w of [this.chunkWorker, this.webhookWorker]) {
@@ -207,6 +210,7 @@ export class JobWorker {
     this.closed ??= (async () => {
       await Promise.all([this.chunkWorker.close(), this.webhookWorker.close()]);
       await this.events.close();
+      this.eventsConnection.disconnect();
       await this.queues.close();
     })();
     return this.closed;

@@ -61,7 +61,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['bin/ptd.js', 'jobs', '--url', `http://127.0.0.1:${port}`, ...args],
+      ['bin/ptd.js', 'jobs', ...args, '--url', `http://127.0.0.1:${port}`],
       { cwd: ROOT, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, PTD_API_KEY: '' } },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
