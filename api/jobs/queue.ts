@@ -56,9 +56,13 @@ export class JobQueues {
   constructor(
     connection: Redis,
     readonly retry: RetryPolicy = DEFAULT_RETRY,
+    /** Connection errors (Redis away); without a listener they would crash the process. */
+    onError: (err: Error) => void = () => undefined,
   ) {
     this.chunks = new Queue<ChunkData>(CHUNK_QUEUE, { connection, prefix: QUEUE_PREFIX });
     this.webhooks = new Queue<WebhookData>(WEBHOOK_QUEUE, { connection, prefix: QUEUE_PREFIX });
+    this.chunks.on('error', onError);
+    this.webhooks.on('error', onError);
   }
 
   async enqueueChunks(job: { id: string; model: string; threshold?: number; total: number; chunkSize: number }): Promise<void> {

@@ -1,7 +1,7 @@
 // /v1/jobs: submit (JSON or a JSON-lines upload) → 202, status, results (JSON lines in input order,
 // streamed), cancel. Mounted by createApp under /v1 behind the same API-key check as every /v1 route.
 import { randomUUID } from 'node:crypto';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { HttpError, methodNotAllowed, type ErrorCode } from '../errors.ts';
@@ -120,7 +120,25 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
     res.end();
   });
   router.all('/:id/results', methodNotAllowed('GET'));
+
+  // Redis unreachable: 503 with a reason, not a 500 (the queue and job records live there).
+  router.use(((err, _req, _res, next) => {
+    if (!(err instanceof HttpError) && isRedisDown(err)) {
+      deps.logger.warn({ err: (err as Error).message }, 'jobs request failed: redis unavailable');
+      return next(new HttpError(503, 'not_ready', 'the job queue (Redis) is unavailable; retry later', { 'Retry-After': '5' }));
+    }
+    next(err);
+  }) as ErrorRequestHandler);
   return router;
+}
+
+function isRedisDown(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string };
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    e?.code === 'ECONNREFUSED' ||
+    /connection is closed|stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET/i.test(e?.message ?? '')
+  );
 }
 
 function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, limits: JobLimits): z.infer<S> {

@@ -43,7 +43,10 @@ function intEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
 
 export async function createJobsService(options: JobsServiceOptions, env: NodeJS.ProcessEnv = process.env): Promise<JobsService> {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const connection = connect(options.redisUrl ?? redisUrlFromEnv(env));
+  const redisUrl = options.redisUrl ?? redisUrlFromEnv(env);
+  // The API's connection fails a command after a couple of reconnection attempts, so a request answers
+  // 503 while Redis is away instead of hanging; workers (below) wait for Redis as long as it takes.
+  const connection = connect(redisUrl, { maxRetriesPerRequest: 2 });
   connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const limits: JobLimits = {
     maxCharsPerDocument: options.limits?.maxCharsPerDocument ?? intEnv(env, 'PTD_MAX_CHARS') ?? DEFAULT_LIMITS.maxCharsPerDocument,
@@ -54,10 +57,10 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
   const schemas = submissionSchemas(limits, names);
   const store = new JobStore(connection, intEnv(env, 'PTD_JOBS_TTL_S'));
   const retry = retryFromEnv(env);
-  const queues = new JobQueues(connection, retry);
+  const queues = new JobQueues(connection, retry, (err) => logger.warn({ err: err.message }, 'job queue error'));
   const chunkSize = options.chunkSize ?? intEnv(env, 'PTD_JOBS_CHUNK_SIZE') ?? DEFAULT_CHUNK_SIZE;
   const router = jobsRouter({ store, queues, schemas, limits, defaultModel: names[0] ?? 'base', chunkSize, logger });
-  const workers: JobWorker[] = [];
+  const workers: Array<{ worker: JobWorker; connection: Redis }> = [];
 
   return {
     connection,
@@ -65,8 +68,10 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
     queues,
     router: { path: '/jobs', router, openapi: jobsOpenApi(schemas, (options.apiKeys ?? []).length > 0) },
     async startWorker(detectorFor, opts = {}) {
+      const workerConnection = connect(redisUrl);
+      workerConnection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error (worker)'));
       const worker = new JobWorker({
-        connection,
+        connection: workerConnection,
         detectorFor,
         logger,
         concurrency: opts.concurrency ?? 1,
@@ -75,13 +80,18 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
         webhookSecret: env.PTD_WEBHOOK_SECRET || undefined,
         ttlSeconds: intEnv(env, 'PTD_JOBS_TTL_S'),
       });
-      workers.push(worker);
+      workers.push({ worker, connection: workerConnection });
       await worker.ready();
       logger.info({ worker: worker.name }, 'embedded jobs worker started');
       return worker;
     },
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all(
+        workers.map(async (w) => {
+          await w.worker.close();
+          await w.connection.quit().catch(() => w.connection.disconnect());
+        }),
+      );
       await queues.close();
       await connection.quit().catch(() => connection.disconnect());
     },

@@ -100,7 +100,7 @@ export class JobWorker {
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.logger = options.logger.child({ worker: this.name });
     this.store = new JobStore(options.connection, options.ttlSeconds);
-    this.queues = new JobQueues(options.connection, this.retry);
+    this.queues = new JobQueues(options.connection, this.retry, (err) => this.logger.error({ err }, 'queue error'));
     const common = { connection: options.connection, prefix: QUEUE_PREFIX, name: this.name };
     this.chunkWorker = new Worker<ChunkData, ChunkReport>(CHUNK_QUEUE, (job) => this.processChunk(job), {
       ...common,

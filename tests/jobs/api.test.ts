@@ -12,7 +12,7 @@ import { createJobsService, type JobsService } from '../../api/jobs/service.ts';
 import type { JobWorker, Scorer } from '../../api/jobs/worker.ts';
 import { ModelRegistry } from '../../api/models.ts';
 import type { DetectionResult, Detector } from '../../model/types.ts';
-import { makeDocuments, startRedis, until, type RedisServer } from './helpers.ts';
+import { freePort, makeDocuments, startRedis, until, type RedisServer } from './helpers.ts';
 
 const INFO = { name: 'fake', version: '0.0.0', device: 'cpu' as const, dtype: 'q8' as const, fallbacks: [] };
 
@@ -352,6 +352,22 @@ describe('app integration', () => {
     expect(doc.paths['/v1/jobs'].post.responses).toHaveProperty('202');
     expect(doc.paths['/v1/jobs/{id}'].delete.responses).toHaveProperty('409');
     for (const name of ['JobRequest', 'JobAccepted', 'Job', 'JobResultLine']) expect(doc.components.schemas).toHaveProperty(name);
+  });
+
+  it('answers 503 when Redis cannot be reached, and keeps answering', async () => {
+    const down = await createJobsService({ redisUrl: `redis://127.0.0.1:${await freePort()}`, models: ['tiny'] }, {});
+    try {
+      const broken = createApp({ models: ModelRegistry.of({ tiny: fakeDetector() }), routers: [down.router], playground: false, defaultMetrics: false });
+      const get = await request(broken).get('/v1/jobs/00000000-0000-4000-8000-000000000000');
+      expect([get.status, get.body.error.code]).toEqual([503, 'not_ready']);
+      expect(get.headers['retry-after']).toBe('5');
+      const post = await request(broken).post('/v1/jobs').send({ documents: [{ text: 'a' }] });
+      expect(post.status).toBe(503);
+      expect((await request(broken).get('/healthz')).status).toBe(200);
+    } finally {
+      down.connection.disconnect();
+      await down.close();
+    }
   });
 
   it('answers 405 for other methods', async () => {
