@@ -97,8 +97,11 @@ describe('ptd dataset build', { timeout: 180_000 }, () => {
     expect(stats.by_construction.human.records).toBe(3);
   });
 
-  it('exits 2 on a bad seed and 1 on a missing corpus', async () => {
+  it('exits 2 on a bad seed', async () => {
     expect((await ptd('dataset', 'build', '--corpus', CORPUS, '--out', out, '--seed', 'x')).code).toBe(2);
+  });
+
+  it('exits 1 on a missing corpus, naming the file', async () => {
     const missing = await ptd('dataset', 'build', '--corpus', join(out, 'nope'), '--out', out);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/corpus file not found: .*doc_rewrites\.jsonl/);

@@ -100,7 +100,9 @@ describe('ptd eval', { timeout: 180_000 }, () => {
     expect(html).toContain('aria-label="score histograms"');
     expect(html).toContain('group=g1');
     expect(html).not.toMatch(/<script|https?:\/\//);
-    // A group without paraphrased sentences has an FPR but no precision/recall/F1.
+  });
+
+  it('gives a group without paraphrased sentences an FPR but no precision/recall/F1', async () => {
     const human = JSON.parse((await ptd('eval', '--data', data, '--predictions', preds, '--by', 'id', '--json')).stdout);
     expect(human.groups['id=d2']).toMatchObject({ positives: 0, auroc: null, f1: null, precision: null, recall: null, fpr: 0 });
   });
@@ -122,12 +124,17 @@ describe('ptd eval', { timeout: 180_000 }, () => {
     expect(r.stderr).toMatch(/record id "d2": 1 scores for 2 sentences/);
   });
 
-  it('matches by position when records have no ids, and --skip-invalid skips bad records', async () => {
-    const noIds = join(dir, 'noids.jsonl');
+  it('stops on an invalid record, naming file, line and reason', async () => {
+    const noIds = join(dir, 'noids-strict.jsonl');
     await writeFile(noIds, `${jsonl(records.map(({ id: _id, ...r }) => r))}{"text": "X.", "label": ["a"]}\n`);
     const strict = await ptd('eval', '--data', noIds, '--predictions', preds);
     expect(strict.code).toBe(1);
-    expect(strict.stderr).toMatch(/noids\.jsonl:4: "label"\[0\] is not a number/);
+    expect(strict.stderr).toMatch(/noids-strict\.jsonl:4: "label"\[0\] is not a number/);
+  });
+
+  it('matches by position when records have no ids, and --skip-invalid skips bad records', async () => {
+    const noIds = join(dir, 'noids.jsonl');
+    await writeFile(noIds, `${jsonl(records.map(({ id: _id, ...r }) => r))}{"text": "X.", "label": ["a"]}\n`);
     const posPreds = join(dir, 'pos.jsonl');
     await writeFile(posPreds, jsonl([predictions[1], predictions[2], predictions[0]].map((p) => ({ scores: p!.scores }))));
     const r = await ptd('eval', '--data', noIds, '--predictions', posPreds, '--skip-invalid', '--json');
@@ -160,8 +167,13 @@ describe('ptd eval', { timeout: 180_000 }, () => {
     expect(r.stderr).toMatch(/--by paraphrasr: no record has a "paraphrasr" field \(fields: id, lexical, group\)/);
   });
 
-  it('exits 2 unless exactly one of --predictions and --model is given', async () => {
-    expect((await ptd('eval', '--data', data)).code).toBe(2);
+  it('exits 2 without --predictions or --model', async () => {
+    const r = await ptd('eval', '--data', data);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/exactly one of --predictions FILE or --model/);
+  });
+
+  it('exits 2 with both --predictions and --model', async () => {
     expect((await ptd('eval', '--data', data, '--predictions', preds, '--model', 'small')).code).toBe(2);
   });
 });
