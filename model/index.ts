@@ -7,7 +7,13 @@ import type { Detector, LoadOptions } from './types.ts';
 
 export type * from './types.ts';
 export { segment, segmentsFromSentences, countWords } from './segment.ts';
-export { createDetector, MIN_RELIABLE_SENTENCES, MIN_RELIABLE_WORDS, type DetectorTuning } from './analyse/detector.ts';
+export {
+  createDetector,
+  thresholdForFpr,
+  MIN_RELIABLE_SENTENCES,
+  MIN_RELIABLE_WORDS,
+  type DetectorTuning,
+} from './analyse/detector.ts';
 export { parsePtdConfig, thresholdFor, ModelConfigError, type PtdConfig } from './config.ts';
 export { deviceCandidates, ModelLoadError } from './infer.ts';
 

@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import pc from 'picocolors';
 import { CliError, UsageError } from '../../cli/errors.ts';
+import { thresholdFor } from '../config.ts';
 import { scoreBand } from '../palette.ts';
 import type { DetectionResult, Detector, Device, Dtype } from '../types.ts';
 import { INPUT_FORMATS, readInputs, readStdin, type InputDocument, type InputFormat } from './inputs.ts';
@@ -15,6 +16,8 @@ export interface ScoreCommandOptions {
   dtype: Dtype;
   format: OutputFormat;
   threshold?: number;
+  /** Use the model's threshold fitted for this false-positive rate (the closest one it has). */
+  targetFpr?: number;
   inputFormat?: InputFormat;
   allowRemote?: boolean;
   /** Documents per scoreMany call (output is written after each). */
@@ -41,6 +44,14 @@ function defaultIO(): ScoreIO {
     stderrIsTTY: Boolean(process.stderr.isTTY),
     colors: pc.isColorSupported,
   };
+}
+
+export function parseTargetFpr(value: string): number {
+  const t = Number(value.trim().endsWith('%') ? Number(value.trim().slice(0, -1)) / 100 : value);
+  if (!value.trim() || !Number.isFinite(t) || t <= 0 || t >= 1) {
+    throw new UsageError(`--target-fpr must be a rate between 0 and 1 (e.g. 0.05 or 5%), got "${value}"`);
+  }
+  return t;
 }
 
 export function parseThreshold(value: string): number {
@@ -127,9 +138,20 @@ export async function runScore(files: string[], options: ScoreCommandOptions, io
   if (files.length === 0 && io.stdinIsTTY) {
     throw new UsageError('no input: give one or more files, or pipe text to stdin');
   }
+  if (options.threshold !== undefined && options.targetFpr !== undefined) {
+    throw new UsageError('give either --threshold or --target-fpr, not both');
+  }
   const docs = await readInputs(files, io.readStdin, options.inputFormat);
   const detector = await load(options);
   try {
+    let threshold = options.threshold;
+    if (options.targetFpr !== undefined) {
+      const fitted = thresholdFor(detector.thresholds, options.targetFpr);
+      if (fitted.targetFpr !== options.targetFpr) {
+        io.stderr(`ptd: the model has no threshold for ${pct(options.targetFpr)} FPR; using the one for ${pct(fitted.targetFpr)}\n`);
+      }
+      threshold = fitted.threshold;
+    }
     if (options.device !== 'auto') {
       for (const f of detector.info.fallbacks) {
         io.stderr(`ptd: ${f.device} is not available (${f.reason}); running on ${detector.info.device}\n`);
@@ -145,7 +167,7 @@ export async function runScore(files: string[], options: ScoreCommandOptions, io
       const slice = docs.slice(start, start + batchSize);
       const results = await detector.scoreMany(
         slice.map((d) => ({ text: d.text })),
-        options.threshold !== undefined ? { threshold: options.threshold } : undefined,
+        threshold !== undefined ? { threshold } : undefined,
       );
       results.forEach((result, k) => {
         const doc = slice[k]!;
@@ -179,6 +201,7 @@ export function register(program: Command): void {
     .addOption(new Option('--dtype <dtype>', 'model weights: q8 (int8, faster) or fp32').choices(['fp32', 'q8']).default('q8'))
     .addOption(new Option('-f, --format <format>', 'output: pretty (highlighted text + summary), json or jsonl').choices(['pretty', 'json', 'jsonl']).default('pretty'))
     .option('-t, --threshold <p>', "label threshold on the score (default: the model's, fitted for 1% false positives)", parseThreshold)
+    .option('--target-fpr <rate>', "use the model's threshold fitted for this false-positive rate (e.g. 0.05 or 5%)", parseTargetFpr)
     .addOption(new Option('--input-format <format>', 'read every input as this format, whatever its extension').choices(INPUT_FORMATS))
     .option('--allow-remote', 'allow downloading a model from the Hugging Face hub')
     .action(async (files: string[], opts: ScoreCommandOptions) => {

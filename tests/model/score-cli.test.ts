@@ -53,6 +53,9 @@ describe('ptd score: inputs and outputs', { timeout: 300_000 }, () => {
     expect(out.model).toMatchObject({ name: 'ptd-tiny-fixture', dtype: 'q8' });
     expect(out.coverage).toEqual({ sentences: 4, scored: 4, truncated: 0 });
     expect(out.threshold).toBe(0.6);
+    // --target-fpr picks the model's threshold fitted for that rate (the fixture has 1% → 0.6 and 5% → 0.5).
+    const five = await ptd(['score', '-m', FIXTURE, '--format', 'json', '--target-fpr', '5%'], PROSE);
+    expect(JSON.parse(five.stdout).threshold).toBe(0.5);
   });
 
   it('scores a .txt file in pretty format: highlighted text and a one-line summary', async () => {
@@ -199,8 +202,10 @@ describe('ptd score: errors', { timeout: 300_000 }, () => {
       ptd(['score', '-m', FIXTURE, '--format', 'xml'], PROSE),
       ptd(['score', '-m', FIXTURE, '--dtype', 'fp16'], PROSE),
       ptd(['score', '-m', FIXTURE, '--device', 'tpu'], PROSE),
+      ptd(['score', '-m', FIXTURE, '--target-fpr', '0.05', '--threshold', '0.5'], PROSE),
     ]);
-    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2]);
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2]);
+    expect(runs[4]!.stderr).toMatch(/either --threshold or --target-fpr/);
     expect(runs[0]!.stderr).toMatch(/--threshold must be a probability between 0 and 1/);
     expect(runs[1]!.stderr).toMatch(/Allowed choices are pretty, json, jsonl/);
   });
