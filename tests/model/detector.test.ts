@@ -105,6 +105,7 @@ describe.each(['fp32', 'q8'] as const)('detector with the fixture model (%s)', (
     for (const t of texts) sequential.push(await detector.score(t));
     const concurrent = await Promise.all(texts.map((t) => detector.score(t)));
     concurrent.forEach((r, i) => expect(r.sentences.map((s) => s.score)).toEqual(sequential[i]!.sentences.map((s) => s.score)));
+    // (one call = one batch of its own, so queued calls give exactly the same numbers)
   });
 
   it('marks short documents unreliable and handles empty ones', async () => {
@@ -143,6 +144,20 @@ describe('windows and truncation through the detector', () => {
     const one = await full.score(text);
     expect(one.sentences.length).toBe(36);
     expect(r.sentences.some((s, i) => Math.abs(s.score - one.sentences[i]!.score) > 1e-6)).toBe(true);
+  });
+
+  it('batches the windows of several documents together without mixing them up', async () => {
+    const long = Array.from({ length: 10 }, (_, i) => `Sentence number ${i} is here. It is followed by another one.`).join(' ');
+    const docs = [long, 'A short document. With two sentences.', `${long} And one more.`];
+    const together = await small.scoreMany(docs.map((text) => ({ text })));
+    const alone = [];
+    for (const d of docs) alone.push(await small.score(d));
+    together.forEach((r, i) => {
+      expect(r.text).toBe(docs[i]);
+      expect(r.sentences).toHaveLength(alone[i]!.sentences.length);
+      r.sentences.forEach((s, k) => expect(s.score).toBeCloseTo(alone[i]!.sentences[k]!.score, 4));
+      checkResult(r, docs[i]!);
+    });
   });
 
   it('cuts a sentence longer than a window, still scores it, and reports it', async () => {
