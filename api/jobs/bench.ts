@@ -8,6 +8,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeDocuments, startRedis } from '../../tests/jobs/helpers.ts';
+import type { DetectionResult } from '../../model/types.ts';
 import { createJobsService, type JobsService } from './service.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -85,7 +86,19 @@ async function main(): Promise<void> {
       `(${Math.round(chars / DOCS)} chars), chunks of ${CHUNK}; ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at start\n`,
   );
   const rows: Array<{ workers: number; seconds: number; rate: number; load: number }> = [];
+  let overhead = 0;
   try {
+    // The queue's own ceiling: an in-process worker whose "model" answers at once, so the time is Redis,
+    // BullMQ and the result writes (what bounds the total throughput however many machines score).
+    {
+      const instant = { scoreMany: async (inputs: unknown[]) => inputs.map(() => ({ score: 0 }) as unknown as DetectionResult) };
+      const worker = await service.startWorker(async () => instant, { concurrency: 8 });
+      const many = documents(2_000);
+      await runJob(service, many.slice(0, 64), model);
+      overhead = many.length / (await runJob(service, many, model));
+      await worker.close();
+      process.stderr.write(`  queue overhead: ${overhead.toFixed(0)} documents/s with an instant scorer (chunks of ${CHUNK}, concurrency 8)\n`);
+    }
     for (const count of COUNTS) {
       const children = await Promise.all(Array.from({ length: count }, () => startWorker(redis.url)));
       try {
@@ -103,6 +116,7 @@ async function main(): Promise<void> {
     await service.close();
     await redis.stop();
   }
+  console.log(`queue ceiling (instant scorer, one process): ${overhead.toFixed(0)} documents/s`);
   const one = rows[0]?.rate ?? 1;
   console.log('workers  documents/s  seconds  speed-up  load-avg');
   for (const r of rows) {
