@@ -231,7 +231,7 @@ describe('the queue', () => {
     const d = fakeDetector();
     const g = gate();
     d.gate = g.promise;
-    const app = appWith({ base: d });
+    const app = appWith({ base: d }, { limits: { maxBatchSize: 8 } });
     const server = app.listen(0, '127.0.0.1');
     try {
       const first = request(server).post('/v1/detect').send({ text: 'First one. Here.' });
@@ -246,6 +246,17 @@ describe('the queue', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('gives a CPU model batches of 4 and a GPU model batches of 32 unless configured', async () => {
+    const cpu = fakeDetector('c', 'cpu');
+    const gpu = fakeDetector('g', 'cuda');
+    const app = appWith({ cpu, gpu });
+    const documents = Array.from({ length: 40 }, (_, i) => ({ text: `Document ${i}. Here.` }));
+    await request(app).post('/v1/detect/batch').send({ documents: documents.slice(0, 10), model: 'cpu' }).expect(200);
+    await request(app).post('/v1/detect/batch').send({ documents, model: 'gpu' }).expect(200);
+    expect(cpu.calls).toEqual([4, 4, 2]);
+    expect(gpu.calls).toEqual([32, 8]);
   });
 
   it('answers 429 with Retry-After when full, and recovers', async () => {
