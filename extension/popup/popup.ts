@@ -75,6 +75,18 @@ function render(): void {
   ].filter(Boolean);
   $('details').textContent = parts.join(' · ');
   $('threshold-box').hidden = s.scored === 0;
+  const marks = $('fitted');
+  if (marks.childElementCount !== s.thresholds.length) {
+    // tick marks at the model's fitted operating points (e.g. 1% and 5% false positives)
+    marks.replaceChildren(
+      ...s.thresholds.map((t) => {
+        const o = document.createElement('option');
+        o.value = t.threshold.toFixed(2);
+        o.label = `${+(t.targetFpr * 100).toPrecision(2)}% FPR`;
+        return o;
+      }),
+    );
+  }
   if (!slider.dataset.touched) slider.value = String(s.threshold);
   $('threshold-value').textContent = threshold.toFixed(2);
   $('threshold-note').textContent = describeThreshold(threshold, s.thresholds);
