@@ -7,7 +7,6 @@ import type { Device, Dtype } from '../../model/types.ts';
 import { resolveLimits } from '../limits.ts';
 import { parseApiKeys } from '../middleware.ts';
 import { startServer } from '../server.ts';
-import { serveJobs } from '../jobs/serve.ts';
 
 const DEVICES: Device[] = ['auto', 'cpu', 'cuda'];
 const DTYPES: Dtype[] = ['fp32', 'q8'];
@@ -61,6 +60,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const models = flags.model ? flags.model.split(',').map((m) => m.trim()).filter(Boolean) : defaultModels();
 
   const apiKeys = parseApiKeys(process.env.PTD_API_KEYS);
+  // Imported here: BullMQ and ioredis are only needed when the server runs jobs, not by every ptd command.
+  const { serveJobs } = await import('../jobs/serve.ts');
   const jobs = await serveJobs({ jobs: flags.jobs, worker: flags.worker, models, apiKeys }).catch((err: Error) => {
     throw new UsageError(err.message);
   });
