@@ -98,7 +98,12 @@ export async function runResults(id: string, opts: ConnectionOptions & { wait?: 
   const api = client(opts);
   if (opts.wait !== false) await waitWithProgress(api, id).catch(translate);
   const body = await api.results(id).catch(translate);
-  await pipeline(Readable.fromWeb(body as import('node:stream/web').ReadableStream), process.stdout, { end: false });
+  try {
+    await pipeline(Readable.fromWeb(body as import('node:stream/web').ReadableStream), process.stdout, { end: false });
+  } catch (err) {
+    // The reader went away (`ptd jobs results ID | head`): not an error.
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+  }
 }
 
 export async function runCancel(id: string, opts: ConnectionOptions): Promise<JobView> {
