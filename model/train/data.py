@@ -226,10 +226,14 @@ def collate(examples):
     ids = torch.zeros(b, L, dtype=torch.long)
     att = torch.zeros(b, L, dtype=torch.long)
     rows, cols, y, lex, lex_mask = [], [], [], [], []
+    tok_y = torch.full((b, L), -1.0)  # every token of a sentence carries the sentence's label (auxiliary loss)
     for i, e in enumerate(examples):
         ids[i, : len(e["ids"])] = torch.tensor(e["ids"])
         att[i, : len(e["ids"])] = 1
+        prev = 0
         for k, p in enumerate(e["seps"]):
+            tok_y[i, prev + 1: p] = float(e["truth"][k])
+            prev = p
             rows.append(i)
             cols.append(p)
             y.append(float(e["truth"][k]))
@@ -240,7 +244,8 @@ def collate(examples):
                 lex.append(0.0)
                 lex_mask.append(0.0)
     return {"input_ids": ids, "attention_mask": att, "rows": torch.tensor(rows), "cols": torch.tensor(cols),
-            "y": torch.tensor(y), "lexical": torch.tensor(lex), "lexical_mask": torch.tensor(lex_mask)}
+            "y": torch.tensor(y), "lexical": torch.tensor(lex), "lexical_mask": torch.tensor(lex_mask),
+            "token_y": tok_y}
 
 
 def length_batches(examples, max_batch_tokens, rnd):

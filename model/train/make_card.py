@@ -46,6 +46,7 @@ def main(argv=None):
     ap.add_argument("--stats", default="build/dataset/stats.json")
     ap.add_argument("--notes", help="markdown file with the training history / what was tried")
     ap.add_argument("--train-command", default="")
+    ap.add_argument("--data-note", default="")
     a = ap.parse_args(argv)
     with open(os.path.join(a.model_dir, "config.json")) as f:
         cfg = json.load(f)
@@ -96,6 +97,8 @@ def main(argv=None):
         f"{stats.get('records')} records, {stats.get('sentences')} sentences, "
         f"{100 * (stats.get('positive_rate') or 0):.1f}% paraphrased.",
         "",
+        a.data_note,
+        "",
         "| split | records | sentences | paraphrased sentences |",
         "|---|---:|---:|---:|",
     ]
@@ -111,7 +114,8 @@ def main(argv=None):
         "",
         "## Training",
         "",
-        f"- Masked-LM pretraining init: `{tr.get('init')}`" + (f" (layer map {tr.get('layer_map')})" if tr.get("layer_map") else "") + ".",
+        (f"- Initialised from `{tr.get('init')}`" + (f" (layer map {tr.get('layer_map')})" if tr.get("layer_map") else "") + "."
+         if tr.get("init") else "- Initialisation: random (no pretraining; see below for the masked-LM attempt)."),
         f"- Fine-tuning: {tr.get('steps')} steps ({tr.get('minutes')} min, best checkpoint at step {tr.get('best_step')}), "
         f"{tr.get('tokens_seen', 0):,} tokens / {tr.get('examples_seen', 0):,} windows seen; "
         f"hyperparameters {json.dumps(tr.get('hyperparameters', {}))}.",

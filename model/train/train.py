@@ -143,6 +143,8 @@ def main(argv=None):
     ap.add_argument("--label-smoothing", type=float, default=0.05)
     ap.add_argument("--degree-weight", type=float, default=0.5)
     ap.add_argument("--token-noise", type=float, default=0.02)
+    ap.add_argument("--token-weight", type=float, default=0.0,
+                    help="weight of the auxiliary loss on every token of a sentence (label = the sentence's)")
     ap.add_argument("--crop-prob", type=float, default=0.5)
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--train-limit", type=int, default=0)
@@ -249,6 +251,12 @@ def main(argv=None):
         sel = lg[b["rows"], b["cols"]].float()
         y = b["y"] * (1 - a.label_smoothing) + 0.5 * a.label_smoothing
         loss = F.binary_cross_entropy_with_logits(sel[:, 0], y)
+        if a.token_weight > 0:
+            ty = b["token_y"]
+            m = ty >= 0
+            if m.any():
+                tyy = ty[m] * (1 - a.label_smoothing) + 0.5 * a.label_smoothing
+                loss = loss + a.token_weight * F.binary_cross_entropy_with_logits(lg[..., 0].float()[m], tyy)
         if a.degree_weight > 0 and b["lexical_mask"].sum() > 0:
             dl = F.binary_cross_entropy_with_logits(sel[:, 1], b["lexical"], reduction="none")
             loss = loss + a.degree_weight * (dl * b["lexical_mask"]).sum() / b["lexical_mask"].sum()
@@ -320,6 +328,7 @@ def finalize(a, tok, cfg, best_path, val_all, st, log):
             "tokens_seen": st["tokens"], "minutes": round(st["elapsed"] / 60, 1),
             "hyperparameters": {"lr": a.lr, "batch_tokens": a.batch_tokens, "label_smoothing": a.label_smoothing,
                                 "degree_weight": a.degree_weight, "token_noise": a.token_noise,
+                                "token_weight": a.token_weight,
                                 "crop_prob": a.crop_prob, "dropout": a.dropout, "max_tokens": a.max_tokens,
                                 "precision": a.precision},
             "torch": torch.__version__,
