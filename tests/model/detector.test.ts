@@ -150,7 +150,7 @@ describe('windows and truncation through the detector', () => {
     const long = Array.from({ length: 10 }, (_, i) => `Sentence number ${i} is here. It is followed by another one.`).join(' ');
     const docs = [long, 'A short document. With two sentences.', `${long} And one more.`];
     const together = await small.scoreMany(docs.map((text) => ({ text })));
-    const alone = [];
+    const alone: DetectionResult[] = [];
     for (const d of docs) alone.push(await small.score(d));
     together.forEach((r, i) => {
       expect(r.text).toBe(docs[i]);
