@@ -173,6 +173,9 @@ export class ModelQueue {
       this.secondsPerDocument = 0.8 * this.secondsPerDocument + 0.2 * (seconds / batch.length);
       this.options.onBatch?.({ model, documents: batch.length, seconds, results });
     } finally {
+      // Model calls block the event loop for much of their time; let pending I/O (new connections, request
+      // bodies, responses) run before the next call, or clients connecting under load wait for many calls.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       this.busy.delete(model);
       this.running--;
       this.pump();
