@@ -4,7 +4,7 @@
 //   span_rewrites → the passage with its span(s) replaced, every rewrite sentence labelled 1.
 //   human_passages→ negatives (all 0); a passage that has span rewrites keeps their sentence split.
 // Deterministic for a seed: every row draws from its own generator seeded by (seed, row id).
-import { segment } from '../model/index.ts';
+import { segment } from '../model/segment.ts';
 import { alignSentences, groupKind, similarity } from './align.ts';
 import type { Corpus, DocRewrite, HumanPassage, SpanRewrite } from './corpus.ts';
 import { cleanRewrite } from './corpus.ts';

@@ -2,11 +2,9 @@
 // API keys from PTD_API_KEYS (never a flag: flags show in `ps`). Prints the playground address on stdout.
 import type { Command } from 'commander';
 import { CliError, UsageError } from '../../cli/errors.ts';
-import { bundledModels } from '../../model/node.ts';
 import type { Device, Dtype } from '../../model/types.ts';
 import { resolveLimits } from '../limits.ts';
 import { parseApiKeys } from '../middleware.ts';
-import { startServer } from '../server.ts';
 
 const DEVICES: Device[] = ['auto', 'cpu', 'cuda'];
 const DTYPES: Dtype[] = ['fp32', 'q8'];
@@ -57,7 +55,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const models = flags.model ? flags.model.split(',').map((m) => m.trim()).filter(Boolean) : defaultModels();
+  // Imported here, not at the top: every `ptd` command loads this file, and the server and runtime are heavy.
+  const [{ startServer }, { bundledModels }] = await Promise.all([import('../server.ts'), import('../../model/node.ts')]);
+  const models = flags.model ? flags.model.split(',').map((m) => m.trim()).filter(Boolean) : defaultModels(bundledModels());
 
   const apiKeys = parseApiKeys(process.env.PTD_API_KEYS);
   // Imported here: BullMQ and ioredis are only needed when the server runs jobs, not by every ptd command.
@@ -116,8 +116,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
 }
 
 /** base and small, those whose weights are installed; base first (the default). */
-function defaultModels(): string[] {
-  const installed = bundledModels()
+function defaultModels(bundled: Array<{ alias: string; available: boolean }>): string[] {
+  const installed = bundled
     .filter((m) => m.available)
     .map((m) => m.alias)
     .sort((a, b) => (a === 'base' ? -1 : b === 'base' ? 1 : 0));
