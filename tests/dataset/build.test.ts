@@ -1,26 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ptd } from '../helpers/ptd.ts';
 import { buildDataset } from '../../dataset/build.ts';
 import { cleanRewrite, readCorpus } from '../../dataset/corpus.ts';
 import { splitOf } from '../../dataset/split.ts';
 import type { DatasetRecord } from '../../dataset/records.ts';
 
-const run = promisify(execFile);
 const CORPUS = 'tests/fixtures/dataset/corpus';
-
-async function ptd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', ['bin/ptd.js', ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const all = (splits: Record<string, DatasetRecord[]>) => Object.values(splits).flat();
 
