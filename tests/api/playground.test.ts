@@ -8,18 +8,9 @@ import { colourFor, describeSentence } from '../../model/palette.ts';
 import type { DetectionResult } from '../../model/types.ts';
 import { type RunningServer, startServer } from '../../api/server.ts';
 import { SAMPLE, silent } from './helpers.ts';
+// Debian's Chromium and the launch flags that work on these machines (NOTES §3), shared with the extension's tests.
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../../extension/build/chromium.ts';
 
-const CHROMIUM = process.env.PTD_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const FIXTURE = 'tests/fixtures/models/tiny';
 
 describe.skipIf(!existsSync(CHROMIUM))('playground in Chromium', () => {
