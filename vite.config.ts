@@ -15,6 +15,9 @@ export default defineConfig(async ({ mode }) => {
       // Model-backed tests load onnxruntime; two workers match the two cores of the target machines.
       pool: 'forks',
       maxWorkers: 2,
+      // CI sets CI=true, which turns picocolors' colours on in every `ptd` child process; tests read plain text
+      // (a test that wants colours sets NO_COLOR='' and FORCE_COLOR itself).
+      env: { NO_COLOR: '1' },
     },
   };
 });
