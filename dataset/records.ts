@@ -250,13 +250,31 @@ export async function readPasted(file: string, options: ReadOptions = {}): Promi
   return { records, skipped };
 }
 
-/** Writes JSON lines atomically: to a temporary file beside the target, then renamed over it. */
-export async function writeJsonLines(file: string, rows: Iterable<unknown>): Promise<number> {
+type FileHandle = Awaited<ReturnType<typeof open>>;
+
+/** Writes `file` atomically: `write` fills a temporary file beside it, which is synced and renamed over it. */
+async function writeAtomic<T>(file: string, write: (handle: FileHandle) => Promise<T>): Promise<T> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   const handle = await open(tmp, 'w');
-  let count = 0;
+  let result: T;
   try {
+    result = await write(handle);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  await rename(tmp, file);
+  return result;
+}
+
+/** Writes JSON lines atomically; returns the number of rows. */
+export function writeJsonLines(file: string, rows: Iterable<unknown>): Promise<number> {
+  return writeAtomic(file, async (handle) => {
+    let count = 0;
     let buffer = '';
     for (const row of rows) {
       buffer += `${JSON.stringify(row)}\n`;
@@ -267,32 +285,13 @@ export async function writeJsonLines(file: string, rows: Iterable<unknown>): Pro
       }
     }
     if (buffer) await handle.write(buffer);
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  await rename(tmp, file);
-  return count;
+    return count;
+  });
 }
 
 /** Writes a text file atomically (temporary file beside it, then rename). */
 export async function writeTextAtomic(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.write(text);
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  await rename(tmp, file);
+  await writeAtomic(file, (handle) => handle.write(text));
 }
 
 /** Writes a JSON document atomically. */
