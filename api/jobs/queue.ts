@@ -4,6 +4,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CHUNK_QUEUE, QUEUE_PREFIX, WEBHOOK_QUEUE } from './redis.ts';
+import { intFromEnv } from './env.ts';
 
 export interface ChunkData {
   jobId: string;
@@ -34,10 +35,7 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
 });
 
 export function retryFromEnv(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
-  const int = (name: string, fallback: number) => {
-    const n = Number(env[name]);
-    return env[name] && Number.isSafeInteger(n) && n > 0 ? n : fallback;
-  };
+  const int = (name: string, fallback: number) => intFromEnv(env, name, fallback);
   return {
     chunkAttempts: int('PTD_JOBS_CHUNK_ATTEMPTS', DEFAULT_RETRY.chunkAttempts),
     webhookAttempts: int('PTD_WEBHOOK_ATTEMPTS', DEFAULT_RETRY.webhookAttempts),

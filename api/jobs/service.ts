@@ -12,6 +12,7 @@ import { jobsRouter } from './routes.ts';
 import { JobStore } from './store.ts';
 import { DEFAULT_JOB_LIMITS, submissionSchemas, type JobLimits } from './submission.ts';
 import { JobWorker, locksFromEnv, type DetectorFor } from './worker.ts';
+import { intFromEnv } from './env.ts';
 
 export const DEFAULT_CHUNK_SIZE = 16;
 
@@ -37,8 +38,7 @@ export interface JobsService {
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const n = Number(env[name]);
-  return env[name] && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  return intFromEnv(env, name, undefined);
 }
 
 export async function createJobsService(options: JobsServiceOptions, env: NodeJS.ProcessEnv = process.env): Promise<JobsService> {

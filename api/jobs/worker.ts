@@ -19,6 +19,7 @@ import { JobQueues, type ChunkData, type RetryPolicy, type WebhookData, DEFAULT_
 import { CHUNK_QUEUE, QUEUE_PREFIX, WEBHOOK_QUEUE } from './redis.ts';
 import { JobStore, type ChunkDocument, type Outcome } from './store.ts';
 import { deliverWebhook } from './webhook.ts';
+import { intFromEnv } from './env.ts';
 
 /** Scores documents with the named model. */
 export type Scorer = Pick<Detector, 'scoreMany'>;
@@ -40,10 +41,7 @@ export const DEFAULT_LOCKS: Readonly<LockSettings> = Object.freeze({
 });
 
 export function locksFromEnv(env: NodeJS.ProcessEnv = process.env): LockSettings {
-  const int = (name: string, fallback: number, min = 1) => {
-    const n = Number(env[name]);
-    return env[name] && Number.isSafeInteger(n) && n >= min ? n : fallback;
-  };
+  const int = (name: string, fallback: number, min = 1) => intFromEnv(env, name, fallback, min);
   const lockDurationMs = int('PTD_JOBS_LOCK_MS', DEFAULT_LOCKS.lockDurationMs);
   return {
     lockDurationMs,
