@@ -33,6 +33,23 @@ def table(res, title):
     return "\n".join(rows)
 
 
+def wide_lines(ptd):
+    w = ptd.get("wide")
+    if not w:
+        return []
+    m = w["mix"]
+    parts = w.get("validation_before_calibration", {})
+    line = (f"- Wide half, in the same ONNX graph (model/train/wide.py): a log-linear sentence scorer over the "
+            f"sentence's WordPiece tokens and hashed token bigrams ({w['buckets']:,} weights, mean-pooled per "
+            f"sentence), trained on the train split ({(w.get('train') or {}).get('epochs')} epochs). "
+            f"Paraphrase logit = {m['deep']:.3f} × encoder + {m['wide']:.3f} × wide {m['offset']:+.3f}, the mix "
+            "fitted on the validation split (model/train/combine.py).")
+    if parts:
+        line += (" Validation AUROC of each part alone (PyTorch): encoder "
+                 f"{parts['deep']['auroc']:.3f}, wide {parts['wide']['auroc']:.3f}, combined {parts['combined']['auroc']:.3f}.")
+    return [line]
+
+
 def size_mb(path):
     return os.path.getsize(path) / 1e6 if os.path.exists(path) else None
 
@@ -77,7 +94,9 @@ def main(argv=None):
         f"hidden {cfg['hidden_size']}, {cfg['num_attention_heads']} heads, feed-forward {cfg['intermediate_size']}, "
         f"vocabulary {cfg['vocab_size']} (cased WordPiece built from the training split), "
         f"{cfg['max_position_embeddings']} positions.",
-        f"- Parameters: {tr.get('parameters', 0):,}.",
+        *wide_lines(ptd),
+        f"- Parameters: {tr.get('parameters', 0):,} in the encoder"
+        + (f", {ptd['wide']['buckets']:,} wide weights." if ptd.get("wide") else "."),
         f"- Files: onnx/model.onnx (fp32) {fp32:.1f} MB, onnx/model_quantized.onnx (int8, dynamic) {q8:.1f} MB.",
         "- Input: `[CLS] s1 [SEP] s2 [SEP] … sN [SEP]`, each sentence tokenized alone; sentence i is scored at the "
         f"[SEP] after it. Windows of at most {ptd['max_tokens']} tokens; longer documents are read in overlapping "

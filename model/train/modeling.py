@@ -272,7 +272,15 @@ def save_pretrained(model, out_dir, ptd=None):
 
 
 def load_token_classifier(model_dir, map_location="cpu"):
+    """The model a directory describes: a BertForTokenClassification (pytorch_model.bin, Hugging Face names),
+    wrapped with its wide half when the directory also holds wide.bin (see wide.py)."""
     c = BertConfig.from_json(os.path.join(model_dir, "config.json"))
     m = BertForTokenClassification(c)
     m.load_state_dict(torch.load(os.path.join(model_dir, "pytorch_model.bin"), map_location=map_location))
+    wide_path = os.path.join(model_dir, "wide.bin")
+    if os.path.exists(wide_path):
+        import wide
+
+        head, mix, _ = wide.load_head(wide_path)
+        return wide.WideDeep(m, head, mix)
     return m

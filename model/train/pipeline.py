@@ -4,7 +4,9 @@
      or from the --train records when no corpus is given;
   2. masked-LM pretraining on the same text (--mlm-minutes, 0 to skip);
   3. fine-tuning on PASTED-format records with validation, early stopping, calibration and thresholds
-     (train.py), then export of onnx/model.onnx and onnx/model_quantized.onnx into --out.
+     (train.py), then export of onnx/model.onnx and onnx/model_quantized.onnx into --out;
+  4. the wide half (wide.py: hashed token n-gram weights, --wide-epochs, 0 to skip) and its join with the
+     encoder into one graph (combine.py), recalibrated; --out then holds the wide-and-deep model.
 
 Every stage writes into --work (default model/train/runs/<size>) and is skipped when its output exists,
 so an interrupted run continues where it stopped (fine-tuning resumes from its checkpoint).
@@ -18,10 +20,12 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import combine  # noqa: E402
 import data  # noqa: E402
 import pretrain  # noqa: E402
 import tokenizer as tk  # noqa: E402
 import train  # noqa: E402
+import wide  # noqa: E402
 from sizes import SIZES  # noqa: E402
 
 DEFAULTS = {
@@ -55,6 +59,8 @@ def main(argv=None):
     ap.add_argument("--max-steps", type=int, default=0)
     ap.add_argument("--eval-minutes", type=float, default=6.0)
     ap.add_argument("--batch-tokens", type=int, default=4096)
+    ap.add_argument("--wide-epochs", type=int, default=10)
+    ap.add_argument("--wide-buckets", type=int, default=1 << 20)
     ap.add_argument("--no-node-check", action="store_true")
     a, rest = ap.parse_known_args(argv)
     vsize, mlm_min, ft_min, lr = DEFAULTS.get(a.size, DEFAULTS["small"])
@@ -75,7 +81,7 @@ def main(argv=None):
 
     vocab = a.vocab or os.path.join(work, "vocab")
     if not os.path.exists(os.path.join(vocab, "tokenizer.json")):
-        print(f"[1/3] vocabulary ({vsize}) from {'the corpus' if have_corpus else a.train}", file=sys.stderr)
+        print(f"[1/4] vocabulary ({vsize}) from {'the corpus' if have_corpus else a.train}", file=sys.stderr)
         counts = tk.count_words(texts())
         tk.save(tk.train_vocab(counts, vsize, 3 if have_corpus else 1, min_char_count=3 if have_corpus else 1), vocab)
     init = a.init_from
@@ -83,7 +89,7 @@ def main(argv=None):
         mlm_dir = os.path.join(work, "mlm")
         init = os.path.join(mlm_dir, "mlm.bin")
         if not os.path.exists(init):
-            print(f"[2/3] masked-LM pretraining ({mlm_min} min)", file=sys.stderr)
+            print(f"[2/4] masked-LM pretraining ({mlm_min} min)", file=sys.stderr)
             args = ["--out", mlm_dir, "--vocab", vocab, "--size", a.size, "--minutes", str(mlm_min), "--resume",
                     "--threads", str(a.threads), "--max-tokens", str(a.max_tokens)]
             if have_corpus:
@@ -91,7 +97,7 @@ def main(argv=None):
             else:
                 args += ["--texts", a.train]
             pretrain.main(args)
-    print("[3/3] fine-tuning", file=sys.stderr)
+    print("[3/4] fine-tuning", file=sys.stderr)
     args = ["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--size", a.size,
             "--run", os.path.join(work, "ft"), "--out", out, "--minutes", str(ft_min), "--lr", str(lr),
             "--max-tokens", str(a.max_tokens), "--threads", str(a.threads), "--resume",
@@ -105,6 +111,16 @@ def main(argv=None):
     if a.no_node_check:
         args += ["--no-node-check"]
     train.main(args + rest)
+    if a.wide_epochs > 0:
+        print("[4/4] wide half and join", file=sys.stderr)
+        head = os.path.join(work, "wide", "wide.pt")
+        if not os.path.exists(head):
+            wide.main(["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--out", head,
+                       "--epochs", str(a.wide_epochs), "--buckets", str(a.wide_buckets),
+                       "--max-tokens", str(a.max_tokens), "--threads", str(a.threads)])
+        combine.main(["--model", out, "--weights", os.path.join(work, "ft", "best.pt"), "--wide", head,
+                      "--validation", a.validation, "--out", out, "--threads", str(a.threads)]
+                     + (["--no-node-check"] if a.no_node_check else []))
 
 
 if __name__ == "__main__":

@@ -153,6 +153,8 @@ def main(argv=None):
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
                     help="bf16 autocast (oneDNN; ~5x faster on CPUs with AVX512-BF16) or plain fp32")
+    ap.add_argument("--wide", help="wide.pt (wide.py): train the encoder on the residual of this frozen wide half "
+                                   "(paraphrase logit = encoder + wide)")
     ap.add_argument("--no-node-check", action="store_true")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -176,11 +178,21 @@ def main(argv=None):
         f"encoded in {time.time() - t0:.0f}s")
 
     cfg = model_config(a.size, len(tok), a.max_tokens, a.dropout)
-    model = BertForTokenClassification(cfg)
-    log(f"model {a.size}: {count_parameters(model)} parameters")
+    core = BertForTokenClassification(cfg)
+    log(f"model {a.size}: {count_parameters(core)} parameters")
+    model = core
+    if a.wide:
+        import wide
+
+        head = wide.load_head(a.wide)[0]
+        if head.vocab_size != len(tok):
+            raise SystemExit(f"{a.wide}: made for a vocabulary of {head.vocab_size}, the encoder's has {len(tok)}")
+        head.requires_grad_(False)
+        model = wide.WideDeep(core, head)
+        log(f"residual training on the frozen wide half {a.wide}")
     dev = device()
     model.to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    opt = torch.optim.AdamW(core.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
     st = {"step": 0, "elapsed": 0.0, "epoch": 0, "batch": 0, "best": -1.0, "best_step": 0, "bad_evals": 0,
           "history": [], "examples": 0, "tokens": 0}
     ck = os.path.join(a.run, "checkpoint.pt")
@@ -192,7 +204,7 @@ def main(argv=None):
         st = c["state"]
         log(f"resumed at step {st['step']} ({st['elapsed'] / 60:.1f} min done)")
     elif a.init:
-        load_init(model, a.init, [int(x) for x in a.layer_map.split(",")] if a.layer_map else None, log)
+        load_init(core, a.init, [int(x) for x in a.layer_map.split(",")] if a.layer_map else None, log)
 
     def save_ck():
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": st}, ck + ".tmp")
@@ -207,7 +219,7 @@ def main(argv=None):
         improved = score > st["best"]
         if improved:
             st["best"], st["best_step"], st["bad_evals"] = score, st["step"], 0
-            torch.save(model.state_dict(), best_path)
+            torch.save(core.state_dict(), best_path)  # the encoder alone, Hugging Face names
         else:
             st["bad_evals"] += 1
         log(f"eval step {st['step']}: AUROC {m['auroc']:.4f} TPR@1% {m['tpr_at_1fpr']:.3f} TPR@5% "

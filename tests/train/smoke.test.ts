@@ -24,7 +24,8 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
     await run(PY, ['model/train/pipeline.py', '--size', 'tiny', '--corpus', path.join(dir, 'no-corpus'),
       '--train', FIXTURE, '--validation', FIXTURE, '--work', path.join(dir, 'work'), '--out', modelDir,
       '--vocab-size', '300', '--mlm-minutes', '0.05', '--minutes', '1', '--max-steps', '6', '--eval-minutes', '0',
-      '--max-tokens', '128', '--batch-tokens', '1024', '--threads', '1'], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
+      '--max-tokens', '128', '--batch-tokens', '1024', '--threads', '1', '--wide-epochs', '1', '--wide-buckets', '4096'],
+    { env: { ...process.env, OMP_NUM_THREADS: '1' } });
     const config = JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8'));
     expect(config.architectures).toEqual(['BertForTokenClassification']);
     expect(config.num_labels).toBe(2);
@@ -38,10 +39,21 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
       expect(t.achieved_fpr).toBeLessThanOrEqual(t.target_fpr);
     }
     expect(config.ptd.training.steps).toBe(6);
+    // the wide half is joined into the graph, with the mix fitted on validation
+    expect(config.ptd.wide.buckets).toBe(4096);
+    for (const k of ['deep', 'wide', 'offset']) expect(Number.isFinite(config.ptd.wide.mix[k])).toBe(true);
+    expect(statSync(path.join(modelDir, 'onnx/model.onnx')).size).toBeGreaterThan(4096 * 4);
     for (const f of ['tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx']) {
       expect(statSync(path.join(modelDir, f)).size).toBeGreaterThan(0);
     }
   }, 110_000);
+
+  it('computes the wide half inside a window exactly as it was trained, sentence by sentence', () => {
+    const py = spawnSync(PY, ['model/train/wide.py', 'selftest'], { encoding: 'utf8' });
+    expect(py.stderr).toBe('');
+    expect(py.status).toBe(0);
+    expect(JSON.parse(py.stdout).max_abs_diff).toBeLessThan(1e-5);
+  });
 
   it('encodes sentences in Python exactly as transformers.js does', async () => {
     const sentences = ['Hello, world!', "It's 9:30 a.m.; naïve café — “quoted” [SEP] text.", 'Zebras 😀 and 中文'];

@@ -1,0 +1,112 @@
+"""Join a trained encoder and a wide head (wide.py) into one wide-and-deep model directory.
+
+  python3 model/train/combine.py --model model/weights/ptd-small --weights model/train/runs/ft-small-cont/best.pt \
+      --wide model/train/runs/wide/wide.pt --out model/weights/ptd-small
+
+1. Reads the encoder's model directory (config.json with its `ptd` section, tokenizer) and its PyTorch weights.
+2. Scores the validation split with the encoder (windows merged as the runtime merges them) and with the wide
+   head, and fits the mix (logistic regression on the two logits: 3 numbers).
+3. Writes --out: config.json (+ `ptd.wide`), tokenizer, onnx/model.onnx and onnx/model_quantized.onnx of the
+   combined graph (checked against PyTorch through transformers.js), then refits the temperature and the
+   1%/5% FPR thresholds with the q8 file through Node, as train.py does.
+PyTorch weights (pytorch_model.bin, wide.bin) are kept in --keep, not in the shipped directory.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import calibrate  # noqa: E402
+import data  # noqa: E402
+import export  # noqa: E402
+import metrics  # noqa: E402
+import tokenizer as tk  # noqa: E402
+import train  # noqa: E402
+import wide  # noqa: E402
+from modeling import BertConfig, BertForTokenClassification  # noqa: E402
+
+
+def log(msg):
+    print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True, help="the encoder's model directory (config.json, tokenizer)")
+    ap.add_argument("--weights", required=True, help="the encoder's PyTorch state dict")
+    ap.add_argument("--wide", required=True, help="wide.pt from wide.py (same tokenizer)")
+    ap.add_argument("--validation", default="build/dataset/validation.jsonl")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--keep", help="where pytorch_model.bin and wide.bin go (default: next to --weights)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-node-check", action="store_true")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    with open(os.path.join(a.model, "config.json"), encoding="utf-8") as f:
+        hf = json.load(f)
+    cfg = BertConfig.from_json(os.path.join(a.model, "config.json"))
+    deep = BertForTokenClassification(cfg)
+    train.load_init(deep, a.weights, log=log)
+    head, _, meta = wide.load_head(a.wide)
+    tok = tk.WordPieceTokenizer.from_dir(a.model)
+    if head.vocab_size != len(tok):
+        raise SystemExit(f"{a.wide}: made for a vocabulary of {head.vocab_size}, the encoder's has {len(tok)}")
+    max_tokens = hf["ptd"]["max_tokens"]
+    val = data.encode_records(data.read_pasted(a.validation), tok, max_tokens)
+    y = np.concatenate([np.array(r["truth"]) for r in val])
+    preds = train.predict(deep, val, max_tokens, precision="fp32")
+    deep_logit = np.concatenate([p["logit"] for p in preds])
+    wide_logit = wide.sentence_logits(val, head.weight.detach(), float(head.bias), head.vocab_size, head.buckets)
+    mix = wide.fit_mix(deep_logit, wide_logit, y)
+    combined = mix[0] * deep_logit + mix[1] * wide_logit + mix[2]
+    parts = {name: {k: round(v, 5) for k, v in metrics.summary(y, s).items() if isinstance(v, float)}
+             for name, s in (("deep", deep_logit), ("wide", wide_logit), ("combined", combined))}
+    log(f"mix {mix}; validation (PyTorch, before calibration): {json.dumps(parts)}")
+
+    ptd = hf["ptd"]
+    ptd["wide"] = {"buckets": head.buckets, "features": "WordPiece unigrams + hashed bigrams (model/train/wide.py)",
+                   "mix": {"deep": round(mix[0], 6), "wide": round(mix[1], 6), "offset": round(mix[2], 6)},
+                   "train": {k: meta.get(k) for k in ("train", "epochs", "lr", "sentences")},
+                   "validation_before_calibration": parts}
+    tmp = tempfile.mkdtemp(prefix="ptd-combine-", dir=os.path.dirname(os.path.abspath(a.out)))
+    try:
+        for fn in ("tokenizer.json", "tokenizer_config.json"):
+            shutil.copy(os.path.join(a.model, fn), os.path.join(tmp, fn))
+        with open(os.path.join(tmp, "config.json"), "w", encoding="utf-8") as f:
+            json.dump(hf, f, indent=2)
+            f.write("\n")
+        torch.save(deep.state_dict(), os.path.join(tmp, "pytorch_model.bin"))
+        wide.save_head(head, os.path.join(tmp, "wide.bin"), mix=mix, meta=meta)
+        export.main([tmp] + (["--no-node"] if a.no_node_check else []))
+        keep = a.keep or os.path.dirname(os.path.abspath(a.weights))
+        os.makedirs(keep, exist_ok=True)
+        for fn in ("pytorch_model.bin", "wide.bin"):
+            shutil.move(os.path.join(tmp, fn), os.path.join(keep, fn))
+        if not a.no_node_check:
+            T, thresholds, m = calibrate.calibrate(tmp, a.validation, "q8")
+            log(f"validation (q8 through Node, all {len(val)} records): T {T:.3f} AUROC {m['auroc']:.4f} "
+                f"TPR@1% {m['tpr_at_1fpr']:.3f} TPR@5% {m['tpr_at_5fpr']:.3f}")
+        if os.path.exists(a.out):
+            old = a.out.rstrip("/") + ".old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(a.out, old)
+            os.replace(tmp, a.out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, a.out)
+        tmp = None
+        log(f"wrote {a.out} (PyTorch weights in {keep})")
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
