@@ -103,6 +103,7 @@ def default_context_tokens(max_tokens):
 
 
 def plan_windows(lengths, max_tokens, context_tokens=None):
+    """-> [(first, end, core_first, core_end)]: model/window.ts planWindows, line for line."""
     if context_tokens is None:
         context_tokens = default_context_tokens(max_tokens)
     n = len(lengths)
@@ -121,12 +122,26 @@ def plan_windows(lengths, max_tokens, context_tokens=None):
     windows = []
     a = 0
     while a < n:
-        b = a
-        used = 0
-        while b < n and (b == a or used + cost(b) <= core_budget):
+        # the core: as many sentences as fit, leaving room for at least the nearest sentence on each side
+        before = cost(a - 1) if a > 0 else 0
+        b = a + 1
+        used = cost(a)
+        while b < n:
+            after = cost(b + 1) if b + 1 < n else 0
+            if used + cost(b) > core_budget or before + used + cost(b) + after > budget:
+                break
             used += cost(b)
             b += 1
         l, r, left, right = a, b, 0, 0
+        # the nearest neighbours first, even when longer than the context budget
+        if l > 0 and used + cost(l - 1) <= budget:
+            l -= 1
+            left += cost(l)
+            used += cost(l)
+        if r < n and used + cost(r) <= budget:
+            used += cost(r)
+            right += cost(r)
+            r += 1
         while True:
             can_left = l > 0 and left + cost(l - 1) <= context and used + cost(l - 1) <= budget
             can_right = r < n and right + cost(r) <= context and used + cost(r) <= budget
