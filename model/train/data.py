@@ -230,7 +230,8 @@ def make_example(r, start, end, rnd=None, token_noise=0.0, vocab_size=None):
     seq, seps = assemble(ids_list)
     truth = r["truth"][start:end]
     lex = r["lexical"][start:end] if r["lexical"] is not None else None
-    return {"ids": seq, "seps": seps, "truth": truth, "lexical": lex}
+    offset = r["offset"][start:end] if r.get("offset") is not None else None
+    return {"ids": seq, "seps": seps, "truth": truth, "lexical": lex, "offset": offset}
 
 
 def collate(examples):
@@ -240,7 +241,7 @@ def collate(examples):
     b = len(examples)
     ids = torch.zeros(b, L, dtype=torch.long)
     att = torch.zeros(b, L, dtype=torch.long)
-    rows, cols, y, lex, lex_mask = [], [], [], [], []
+    rows, cols, y, lex, lex_mask, offset = [], [], [], [], [], []
     tok_y = torch.full((b, L), -1.0)  # every token of a sentence carries the sentence's label (auxiliary loss)
     for i, e in enumerate(examples):
         ids[i, : len(e["ids"])] = torch.tensor(e["ids"])
@@ -252,6 +253,7 @@ def collate(examples):
             rows.append(i)
             cols.append(p)
             y.append(float(e["truth"][k]))
+            offset.append(e["offset"][k] if e.get("offset") is not None else 0.0)
             if e["lexical"] is not None:
                 lex.append(e["lexical"][k])
                 lex_mask.append(1.0)
@@ -260,7 +262,7 @@ def collate(examples):
                 lex_mask.append(0.0)
     return {"input_ids": ids, "attention_mask": att, "rows": torch.tensor(rows), "cols": torch.tensor(cols),
             "y": torch.tensor(y), "lexical": torch.tensor(lex), "lexical_mask": torch.tensor(lex_mask),
-            "token_y": tok_y}
+            "token_y": tok_y, "offset": torch.tensor(offset)}
 
 
 def length_batches(examples, max_batch_tokens, rnd):

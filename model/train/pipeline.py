@@ -5,8 +5,11 @@
   2. masked-LM pretraining on the same text (--mlm-minutes, 0 to skip);
   3. fine-tuning on PASTED-format records with validation, early stopping, calibration and thresholds
      (train.py), then export of onnx/model.onnx and onnx/model_quantized.onnx into --out;
-  4. the wide half (wide.py: hashed token n-gram weights, --wide-epochs, 0 to skip) and its join with the
-     encoder into one graph (combine.py), recalibrated; --out then holds the wide-and-deep model.
+  4. the wide half (wide.py: hashed token n-gram weights, --wide-epochs, 0 to skip), with out-of-fold logits
+     of the training records;
+  5. residual fine-tuning of the encoder against those out-of-fold logits (--residual-minutes, 0 to skip), and
+     the join of encoder and wide half into one graph (combine.py), recalibrated: --out then holds the
+     wide-and-deep model.
 
 Every stage writes into --work (default model/train/runs/<size>) and is skipped when its output exists,
 so an interrupted run continues where it stopped (fine-tuning resumes from its checkpoint).
@@ -39,6 +42,10 @@ DEFAULTS = {
 }
 
 
+# size: minutes of residual fine-tuning after the wide half (what the shipped models used)
+RESIDUAL_MINUTES = {"tiny": 0.5, "small": 40, "base": 40}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", choices=sorted(SIZES), default="small")
@@ -61,6 +68,9 @@ def main(argv=None):
     ap.add_argument("--batch-tokens", type=int, default=4096)
     ap.add_argument("--wide-epochs", type=int, default=10)
     ap.add_argument("--wide-buckets", type=int, default=1 << 20)
+    ap.add_argument("--residual-minutes", type=float, help="encoder fine-tuning on the wide half's residual "
+                                                            "(0 to join the two as they are)")
+    ap.add_argument("--residual-lr", type=float, default=2e-4)
     ap.add_argument("--no-node-check", action="store_true")
     a, rest = ap.parse_known_args(argv)
     vsize, mlm_min, ft_min, lr = DEFAULTS.get(a.size, DEFAULTS["small"])
@@ -68,6 +78,7 @@ def main(argv=None):
     mlm_min = mlm_min if a.mlm_minutes is None else a.mlm_minutes
     ft_min = a.minutes or ft_min
     lr = a.lr or lr
+    residual_min = RESIDUAL_MINUTES.get(a.size, 0) if a.residual_minutes is None else a.residual_minutes
     work = a.work or os.path.join("model", "train", "runs", a.size)
     out = a.out or os.path.join("model", "weights", f"ptd-{a.size}")
     os.makedirs(work, exist_ok=True)
@@ -81,7 +92,7 @@ def main(argv=None):
 
     vocab = a.vocab or os.path.join(work, "vocab")
     if not os.path.exists(os.path.join(vocab, "tokenizer.json")):
-        print(f"[1/4] vocabulary ({vsize}) from {'the corpus' if have_corpus else a.train}", file=sys.stderr)
+        print(f"[1/5] vocabulary ({vsize}) from {'the corpus' if have_corpus else a.train}", file=sys.stderr)
         counts = tk.count_words(texts())
         tk.save(tk.train_vocab(counts, vsize, 3 if have_corpus else 1, min_char_count=3 if have_corpus else 1), vocab)
     init = a.init_from
@@ -89,7 +100,7 @@ def main(argv=None):
         mlm_dir = os.path.join(work, "mlm")
         init = os.path.join(mlm_dir, "mlm.bin")
         if not os.path.exists(init):
-            print(f"[2/4] masked-LM pretraining ({mlm_min} min)", file=sys.stderr)
+            print(f"[2/5] masked-LM pretraining ({mlm_min} min)", file=sys.stderr)
             args = ["--out", mlm_dir, "--vocab", vocab, "--size", a.size, "--minutes", str(mlm_min), "--resume",
                     "--threads", str(a.threads), "--max-tokens", str(a.max_tokens)]
             if have_corpus:
@@ -97,7 +108,7 @@ def main(argv=None):
             else:
                 args += ["--texts", a.train]
             pretrain.main(args)
-    print("[3/4] fine-tuning", file=sys.stderr)
+    print("[3/5] fine-tuning", file=sys.stderr)
     args = ["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--size", a.size,
             "--run", os.path.join(work, "ft"), "--out", out, "--minutes", str(ft_min), "--lr", str(lr),
             "--max-tokens", str(a.max_tokens), "--threads", str(a.threads), "--resume",
@@ -111,17 +122,33 @@ def main(argv=None):
     if a.no_node_check:
         args += ["--no-node-check"]
     train.main(args + rest)
-    if a.wide_epochs > 0:
-        print("[4/4] wide half and join", file=sys.stderr)
-        head = os.path.join(work, "wide", "wide.pt")
-        if not os.path.exists(head):
-            wide.main(["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--out", head,
-                       "--epochs", str(a.wide_epochs), "--buckets", str(a.wide_buckets),
-                       "--max-tokens", str(a.max_tokens), "--threads", str(a.threads)])
-        combine.main(["--model", out, "--weights", os.path.join(work, "ft", "best.pt"), "--wide", head,
-                      "--validation", a.validation, "--out", out, "--threads", str(a.threads)]
-                     + (["--no-node-check"] if a.no_node_check else []))
-
+    if a.wide_epochs <= 0:
+        return
+    print("[4/5] wide half" + (" and its out-of-fold logits" if residual_min > 0 else ""), file=sys.stderr)
+    wide_dir = os.path.join(work, "wide")
+    head, oof = os.path.join(wide_dir, "wide.pt"), os.path.join(wide_dir, "oof.json")
+    if not os.path.exists(head) or (residual_min > 0 and not os.path.exists(oof)):
+        wide.main(["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--out", head,
+                   "--epochs", str(a.wide_epochs), "--buckets", str(a.wide_buckets),
+                   "--max-tokens", str(a.max_tokens), "--threads", str(a.threads)]
+                  + (["--oof", oof] if residual_min > 0 else []))
+    weights = os.path.join(work, "ft", "best.pt")
+    if residual_min > 0:
+        print(f"[5/5] residual fine-tuning ({residual_min} min) against the out-of-fold wide logits, then the join",
+              file=sys.stderr)
+        args = ["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--size", a.size,
+                "--run", os.path.join(work, "residual"), "--init", weights, "--wide", head, "--wide-oof", oof,
+                "--minutes", str(residual_min), "--lr", str(a.residual_lr), "--max-tokens", str(a.max_tokens),
+                "--threads", str(a.threads), "--resume", "--eval-minutes", str(a.eval_minutes),
+                "--batch-tokens", str(a.batch_tokens)]
+        if a.max_steps:
+            args += ["--max-steps", str(a.max_steps)]
+        train.main(args + rest)
+        weights = os.path.join(work, "residual", "best.pt")
+    else:
+        print("[5/5] the join", file=sys.stderr)
+    combine.main(["--model", out, "--weights", weights, "--wide", head, "--validation", a.validation, "--out", out,
+                  "--threads", str(a.threads)] + (["--no-node-check"] if a.no_node_check else []))
 
 if __name__ == "__main__":
     main()

@@ -155,6 +155,8 @@ def main(argv=None):
                     help="bf16 autocast (oneDNN; ~5x faster on CPUs with AVX512-BF16) or plain fp32")
     ap.add_argument("--wide", help="wide.pt (wide.py): train the encoder on the residual of this frozen wide half "
                                    "(paraphrase logit = encoder + wide)")
+    ap.add_argument("--wide-oof", help="with --wide: out-of-fold wide logits of the training records (wide.py --oof), "
+                                       "the offsets the encoder is trained against")
     ap.add_argument("--no-node-check", action="store_true")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -190,6 +192,14 @@ def main(argv=None):
         head.requires_grad_(False)
         model = wide.WideDeep(core, head)
         log(f"residual training on the frozen wide half {a.wide}")
+        if a.wide_oof:
+            with open(a.wide_oof) as f:
+                oof = json.load(f)
+            if oof["records"] != len(train) or any(len(o) != len(r["ids"]) for o, r in zip(oof["logits"], train)):
+                raise SystemExit(f"{a.wide_oof} does not match {a.train}")
+            for r, o in zip(train, oof["logits"]):
+                r["offset"] = o
+            log(f"training offsets: out-of-fold wide logits from {a.wide_oof}")
     dev = device()
     model.to(dev)
     opt = torch.optim.AdamW(core.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
@@ -259,8 +269,13 @@ def main(argv=None):
         for g in opt.param_groups:
             g["lr"] = lr
         with autocast(a.precision):
-            lg = model(b["input_ids"], b["attention_mask"], torch.zeros_like(b["input_ids"]))
+            if a.wide_oof:  # encoder alone, plus each sentence's out-of-fold wide logit
+                lg = core(b["input_ids"], b["attention_mask"], torch.zeros_like(b["input_ids"]))
+            else:
+                lg = model(b["input_ids"], b["attention_mask"], torch.zeros_like(b["input_ids"]))
         sel = lg[b["rows"], b["cols"]].float()
+        if a.wide_oof:
+            sel = torch.stack([sel[:, 0] + b["offset"], sel[:, 1]], 1)
         y = b["y"] * (1 - a.label_smoothing) + 0.5 * a.label_smoothing
         loss = F.binary_cross_entropy_with_logits(sel[:, 0], y)
         if a.token_weight > 0:

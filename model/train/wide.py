@@ -196,6 +196,32 @@ def evaluate_head(records, weight, bias, vocab_size, buckets):
     return metrics.summary(y, s)
 
 
+def out_of_fold_logits(records, vocab_size, buckets, folds=2, epochs=8, lr=0.02, log=print):
+    """Per record, per sentence: the wide logit from a head that never saw the record's document (folds by
+    doc_id). Training the encoder on the residual of the final head's own training-set logits would teach it
+    to trust a wide half that is far more confident on documents it memorised than on new ones."""
+    import corpus
+
+    fold_of = [corpus.fnv1a32(f"oof:{r['fields'].get('doc_id', i)}") % folds for i, r in enumerate(records)]
+    out = [None] * len(records)
+    for k in range(folds):
+        inside = [r for r, f in zip(records, fold_of) if f != k]
+        held = [i for i, f in enumerate(fold_of) if f == k]
+        if not held:
+            continue
+        if not inside:
+            raise SystemExit(f"out-of-fold logits: every training document is in fold {k + 1}; use fewer folds")
+        head, _ = train_head(inside, vocab_size, buckets, epochs, lr, log=log)
+        flat = sentence_logits([records[i] for i in held], head.weight.detach(), float(head.bias), vocab_size, buckets)
+        pos = 0
+        for i in held:
+            n = len(records[i]["ids"])
+            out[i] = [float(x) for x in flat[pos:pos + n]]
+            pos += n
+        log(f"out-of-fold wide logits: fold {k + 1}/{folds} ({len(held)} records held out)")
+    return out
+
+
 def selftest():
     """WideHead inside a sequence (what the ONNX graph computes) == the per-sentence EmbeddingBag mean (what
     training optimised), for a padded batch of windows. Exit status 1 on a mismatch."""
@@ -235,6 +261,8 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=0.02)
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--oof", help="also write out-of-fold logits of the training records here (train.py --wide-oof)")
+    ap.add_argument("--folds", type=int, default=2)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     tok = tk.WordPieceTokenizer.from_dir(a.vocab)
@@ -248,6 +276,12 @@ def main(argv=None):
     meta = {"train": a.train, "epochs": a.epochs, "lr": a.lr, "buckets": a.buckets, "history": history,
             "sentences": sum(len(r["truth"]) for r in train)}
     save_head(head, a.out, meta=meta)
+    if a.oof:
+        oof = out_of_fold_logits(train, len(tok), a.buckets, a.folds, a.epochs, a.lr, log=log)
+        with open(a.oof + ".tmp", "w") as f:
+            json.dump({"train": a.train, "records": len(train), "logits": oof}, f)
+        os.replace(a.oof + ".tmp", a.oof)
+        log(f"wrote {a.oof}")
     log(f"wrote {a.out}" + (f" ({json.dumps(history[-1])})" if history else ""))
 
 

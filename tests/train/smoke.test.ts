@@ -43,6 +43,11 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
     expect(config.ptd.wide.buckets).toBe(4096);
     for (const k of ['deep', 'wide', 'offset']) expect(Number.isFinite(config.ptd.wide.mix[k])).toBe(true);
     expect(statSync(path.join(modelDir, 'onnx/model.onnx')).size).toBeGreaterThan(4096 * 4);
+    // the encoder was fine-tuned again on the residual of the wide half's out-of-fold logits
+    const oof = JSON.parse(readFileSync(path.join(dir, 'work', 'wide', 'oof.json'), 'utf8'));
+    expect(oof.logits).toHaveLength(12);
+    expect(statSync(path.join(dir, 'work', 'residual', 'best.pt')).size).toBeGreaterThan(0);
+    expect(readFileSync(path.join(dir, 'work', 'residual', 'log.txt'), 'utf8')).toContain('out-of-fold wide logits');
     for (const f of ['tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx']) {
       expect(statSync(path.join(modelDir, f)).size).toBeGreaterThan(0);
     }
