@@ -45,6 +45,7 @@ def main(argv=None):
     ap.add_argument("--validation", default="build/dataset/validation.jsonl")
     ap.add_argument("--out", required=True)
     ap.add_argument("--keep", help="where pytorch_model.bin and wide.bin go (default: next to --weights)")
+    ap.add_argument("--version", help="model version to write (default: the encoder directory's)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-node-check", action="store_true")
     a = ap.parse_args(argv)
@@ -71,6 +72,8 @@ def main(argv=None):
     log(f"mix {mix}; validation (PyTorch, before calibration): {json.dumps(parts)}")
 
     ptd = hf["ptd"]
+    if a.version:
+        ptd["version"] = a.version
     ptd["wide"] = {"buckets": head.buckets, "features": "WordPiece unigrams + hashed bigrams (model/train/wide.py)",
                    "mix": {"deep": round(mix[0], 6), "wide": round(mix[1], 6), "offset": round(mix[2], 6)},
                    "train": {k: meta.get(k) for k in ("train", "epochs", "lr", "sentences")},

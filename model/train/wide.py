@@ -261,6 +261,10 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=0.02)
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--hold-out", metavar="PARAPHRASER",
+                    help="drop this paraphraser's records from the training split (generalisation check)")
+    ap.add_argument("--eval-paraphraser", metavar="PARAPHRASER",
+                    help="validate on this paraphraser's records and the human-only ones only")
     ap.add_argument("--oof", help="also write out-of-fold logits of the training records here (train.py --wide-oof)")
     ap.add_argument("--folds", type=int, default=2)
     a = ap.parse_args(argv)
@@ -268,12 +272,16 @@ def main(argv=None):
     tok = tk.WordPieceTokenizer.from_dir(a.vocab)
     train = data.encode_records(data.read_pasted(a.train), tok, a.max_tokens)
     val = data.encode_records(data.read_pasted(a.validation), tok, a.max_tokens) if a.validation else None
+    if a.hold_out:
+        train = [r for r in train if r["fields"].get("paraphraser") != a.hold_out]
+    if a.eval_paraphraser and val is not None:
+        val = [r for r in val if r["fields"].get("paraphraser") in (a.eval_paraphraser, None)]
 
     def log(msg):
         print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
 
     head, history = train_head(train, len(tok), a.buckets, a.epochs, a.lr, log=log, val=val)
-    meta = {"train": a.train, "epochs": a.epochs, "lr": a.lr, "buckets": a.buckets, "history": history,
+    meta = {"train": a.train, "hold_out": a.hold_out, "epochs": a.epochs, "lr": a.lr, "buckets": a.buckets, "history": history,
             "sentences": sum(len(r["truth"]) for r in train)}
     save_head(head, a.out, meta=meta)
     if a.oof:
