@@ -5,7 +5,8 @@
 
 1. Reads the encoder's model directory (config.json with its `ptd` section, tokenizer) and its PyTorch weights.
 2. Scores the validation split with the encoder (windows merged as the runtime merges them) and with the wide
-   head, and fits the mix (logistic regression on the two logits: 3 numbers).
+   head, and fits the mix: logistic regression on the encoder's logit, the wide logit and the mean wide logit
+   of the sentence's neighbours (4 numbers).
 3. Writes --out: config.json (+ `ptd.wide`), tokenizer, onnx/model.onnx and onnx/model_quantized.onnx of the
    combined graph (checked against PyTorch through transformers.js), then refits the temperature and the
    1%/5% FPR thresholds with the q8 file through Node, as train.py does.
@@ -45,6 +46,8 @@ def main(argv=None):
     ap.add_argument("--validation", default="build/dataset/validation.jsonl")
     ap.add_argument("--out", required=True)
     ap.add_argument("--keep", help="where pytorch_model.bin and wide.bin go (default: next to --weights)")
+    ap.add_argument("--no-neighbours", action="store_true",
+                    help="leave the neighbouring sentences' wide logit out of the mix")
     ap.add_argument("--version", help="model version to write (default: the encoder directory's)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-node-check", action="store_true")
@@ -65,8 +68,14 @@ def main(argv=None):
     preds = train.predict(deep, val, max_tokens, precision="fp32")
     deep_logit = np.concatenate([p["logit"] for p in preds])
     wide_logit = wide.sentence_logits(val, head.weight.detach(), float(head.bias), head.vocab_size, head.buckets)
-    mix = wide.fit_mix(deep_logit, wide_logit, y)
-    combined = mix[0] * deep_logit + mix[1] * wide_logit + mix[2]
+    near_logit = wide.neighbour_mean(val, wide_logit)
+    if a.no_neighbours:
+        w_deep, w_wide, offset = wide.fit_mix([deep_logit, wide_logit], y)
+        w_near = 0.0
+    else:
+        w_deep, w_wide, w_near, offset = wide.fit_mix([deep_logit, wide_logit, near_logit], y)
+    mix = [w_deep, w_wide, offset, w_near]  # WideDeep's order
+    combined = w_deep * deep_logit + w_wide * wide_logit + offset + w_near * near_logit
     parts = {name: {k: round(v, 5) for k, v in metrics.summary(y, s).items() if isinstance(v, float)}
              for name, s in (("deep", deep_logit), ("wide", wide_logit), ("combined", combined))}
     log(f"mix {mix}; validation (PyTorch, before calibration): {json.dumps(parts)}")
@@ -75,8 +84,9 @@ def main(argv=None):
     if a.version:
         ptd["version"] = a.version
     ptd["wide"] = {"buckets": head.buckets, "features": "WordPiece unigrams + hashed bigrams (model/train/wide.py)",
-                   "mix": {"deep": round(mix[0], 6), "wide": round(mix[1], 6), "offset": round(mix[2], 6)},
-                   "train": {k: meta.get(k) for k in ("train", "epochs", "lr", "sentences")},
+                   "mix": {"deep": round(w_deep, 6), "wide": round(w_wide, 6), "offset": round(offset, 6),
+                           "neighbours": round(w_near, 6)},
+                   "train": {k: meta.get(k) for k in ("train", "epochs", "lr", "feature_dropout", "sentences")},
                    "validation_before_calibration": parts}
     tmp = tempfile.mkdtemp(prefix="ptd-combine-", dir=os.path.dirname(os.path.abspath(a.out)))
     try:

@@ -42,8 +42,10 @@ def wide_lines(ptd):
     line = (f"- Wide half, in the same ONNX graph (model/train/wide.py): a log-linear sentence scorer over the "
             f"sentence's WordPiece tokens and hashed token bigrams ({w['buckets']:,} weights, mean-pooled per "
             f"sentence), trained on the train split ({(w.get('train') or {}).get('epochs')} epochs). "
-            f"Paraphrase logit = {m['deep']:.3f} × encoder + {m['wide']:.3f} × wide {m['offset']:+.3f}, the mix "
-            "fitted on the validation split (model/train/combine.py).")
+            f"Paraphrase logit = {m['deep']:.3f} × encoder + {m['wide']:.3f} × wide"
+            + (f" + {m['neighbours']:.3f} × mean wide logit of the sentences just before and after"
+               if m.get("neighbours") else "")
+            + f" {m['offset']:+.3f}, the mix fitted on the validation split (model/train/combine.py).")
     if parts:
         line += (" Validation AUROC of each part alone (PyTorch): encoder "
                  f"{parts['deep']['auroc']:.3f}, wide {parts['wide']['auroc']:.3f}, combined {parts['combined']['auroc']:.3f}.")

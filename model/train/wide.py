@@ -39,7 +39,8 @@ def sentence_features(ids, vocab_size, buckets):
 
 
 class WideHead(nn.Module):
-    """Per position: the wide logit of the sentence that position belongs to (read it at the [SEP])."""
+    """Per position: the wide logit of the sentence that position belongs to (read it at the [SEP]), and the
+    mean wide logit of that sentence's neighbours in the window (the sentences before and after it)."""
 
     def __init__(self, vocab_size, buckets):
         super().__init__()
@@ -49,13 +50,13 @@ class WideHead(nn.Module):
         self.weight = nn.Parameter(torch.zeros(buckets))
         self.bias = nn.Parameter(torch.zeros(()))
 
-    def forward(self, input_ids, attention_mask):
+    def forward(self, input_ids, attention_mask, neighbours=False):
         if torch.is_autocast_cpu_enabled() or torch.is_autocast_enabled():
             with torch.autocast("cuda" if input_ids.is_cuda else "cpu", enabled=False):
-                return self._forward(input_ids, attention_mask)
-        return self._forward(input_ids, attention_mask)
+                return self._forward(input_ids, attention_mask, neighbours)
+        return self._forward(input_ids, attention_mask, neighbours)
 
-    def _forward(self, input_ids, attention_mask):
+    def _forward(self, input_ids, attention_mask, neighbours):
         # fp32 throughout: a mean of many small weights loses too much in bf16
         ids = input_ids
         live = attention_mask > 0
@@ -74,18 +75,29 @@ class WideHead(nn.Module):
         same = (seg[:, :, None] == seg[:, None, :]).to(self.weight.dtype)
         num = torch.matmul(same, total[:, :, None])[..., 0]
         den = torch.matmul(same, count[:, :, None])[..., 0]
-        return num / torch.clamp(den, min=1.0) + self.bias
+        own = num / torch.clamp(den, min=1.0) + self.bias
+        if not neighbours:
+            return own
+        # the [SEP]s of the sentences just before and after; a sentence without any in the window keeps its own
+        adj = ((seg[:, :, None] - seg[:, None, :]).abs() == 1) & (is_sep[:, None, :] > 0)
+        adj = adj.to(self.weight.dtype)
+        n = adj.sum(-1)
+        near = torch.matmul(adj, own[:, :, None])[..., 0] / torch.clamp(n, min=1.0)
+        return own, torch.where(n > 0, near, own)
 
 
 class WideDeep(nn.Module):
-    """A BertForTokenClassification whose paraphrase channel is mixed with the wide logit:
-    logits[..., 0] = deep_weight * bert_logit + wide_weight * wide_logit + offset; channel 1 (degree) unchanged.
-    Its inputs and outputs are the token classifier's, so transformers.js runs the exported graph as it is."""
+    """A BertForTokenClassification whose paraphrase channel is mixed with the wide logits:
+    logits[..., 0] = mix[0] * bert_logit + mix[1] * wide_logit + mix[2] + mix[3] * neighbours' wide logit;
+    channel 1 (degree) unchanged. Paraphrased spans run over several sentences, so a sentence whose
+    neighbours read as rewritten is likelier rewritten too. Its inputs and outputs are the token
+    classifier's, so transformers.js runs the exported graph as it is."""
 
-    def __init__(self, deep, wide, mix=(1.0, 1.0, 0.0)):
+    def __init__(self, deep, wide, mix=(1.0, 1.0, 0.0, 0.0)):
         super().__init__()
         self.deep = deep
         self.wide = wide
+        mix = list(mix) + [0.0] * (4 - len(mix))
         self.register_buffer("mix", torch.tensor(mix, dtype=torch.float32))
 
     @property
@@ -96,9 +108,25 @@ class WideDeep(nn.Module):
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         lg = self.deep(input_ids, attention_mask, token_type_ids)
-        w = self.wide(input_ids, attention_mask).to(lg.dtype)
-        p = self.mix[0].to(lg.dtype) * lg[..., 0] + self.mix[1].to(lg.dtype) * w + self.mix[2].to(lg.dtype)
+        own, near = self.wide(input_ids, attention_mask, neighbours=True)
+        m = self.mix.to(lg.dtype)
+        p = m[0] * lg[..., 0] + m[1] * own.to(lg.dtype) + m[2] + m[3] * near.to(lg.dtype)
         return torch.stack([p, lg[..., 1]], dim=-1)
+
+
+def neighbour_mean(records, values):
+    """Per sentence: the mean of `values` (flat, record by record) over the sentences before and after it in
+    its record, or its own value when it has none (what WideHead computes inside a window)."""
+    out = np.empty_like(values)
+    pos = 0
+    for r in records:
+        n = len(r["ids"])
+        v = values[pos:pos + n]
+        for i in range(n):
+            near = [v[j] for j in (i - 1, i + 1) if 0 <= j < n]
+            out[pos + i] = sum(near) / len(near) if near else v[i]
+        pos += n
+    return out
 
 
 def save_head(head, path, mix=None, meta=None):
@@ -117,16 +145,16 @@ def load_head(path):
     return head, st.get("mix"), st.get("meta", {})
 
 
-def fit_mix(deep_logits, wide_logits, y, steps=500):
-    """Logistic regression of the label on (deep logit, wide logit): the mix WideDeep applies."""
-    x = torch.tensor(np.stack([deep_logits, wide_logits], 1), dtype=torch.float64)
+def fit_mix(columns, y, steps=500):
+    """Logistic regression of the label on the given per-sentence logits: [weight per column..., offset]."""
+    x = torch.tensor(np.stack(columns, 1), dtype=torch.float64)
     t = torch.tensor(y, dtype=torch.float64)
-    w = torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64, requires_grad=True)
+    w = torch.tensor([1.0] * len(columns) + [0.0], dtype=torch.float64, requires_grad=True)
     opt = torch.optim.LBFGS([w], max_iter=steps, line_search_fn="strong_wolfe")
 
     def closure():
         opt.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(x @ w[:2] + w[2], t)
+        loss = F.binary_cross_entropy_with_logits(x @ w[:-1] + w[-1], t)
         loss.backward()
         return loss
 
@@ -144,8 +172,11 @@ def _bags(records, vocab_size, buckets):
     return torch.tensor(flat), torch.tensor(offsets), torch.tensor(y)
 
 
-def train_head(train_records, vocab_size, buckets, epochs=8, lr=0.02, batch=256, seed=0, log=print, val=None):
-    """Adam on mean-pooled feature weights, learning rate decaying linearly to 10% over the epochs."""
+def train_head(train_records, vocab_size, buckets, epochs=8, lr=0.02, batch=256, seed=0, log=print, val=None,
+               feature_dropout=0.0):
+    """Adam on mean-pooled feature weights, learning rate decaying linearly to 10% over the epochs. Feature
+    dropout (each feature of a training sentence left out with this probability) keeps the scorer from
+    leaning on a few n-grams of the paraphrasers it was trained on."""
     torch.manual_seed(seed)
     flat, offsets, y = _bags(train_records, vocab_size, buckets)
     ends = torch.cat([offsets[1:], torch.tensor([len(flat)])])
@@ -165,6 +196,9 @@ def train_head(train_records, vocab_size, buckets, epochs=8, lr=0.02, batch=256,
                 g["lr"] = lr * (1 - 0.9 * step / steps)
             idx = perm[i:i + batch]
             segs = [flat[a:b] for a, b in zip(offsets[idx].tolist(), ends[idx].tolist())]
+            if feature_dropout > 0:
+                kept = [s[torch.rand(len(s)) >= feature_dropout] for s in segs]
+                segs = [k if len(k) else s[:1] for k, s in zip(kept, segs)]
             off = torch.tensor([0] + [len(s) for s in segs[:-1]]).cumsum(0)
             loss = F.binary_cross_entropy_with_logits(bag(torch.cat(segs), off)[:, 0] + bias, y[idx])
             opt.zero_grad()
@@ -196,7 +230,7 @@ def evaluate_head(records, weight, bias, vocab_size, buckets):
     return metrics.summary(y, s)
 
 
-def out_of_fold_logits(records, vocab_size, buckets, folds=2, epochs=8, lr=0.02, log=print):
+def out_of_fold_logits(records, vocab_size, buckets, folds=2, epochs=8, lr=0.02, log=print, feature_dropout=0.0):
     """Per record, per sentence: the wide logit from a head that never saw the record's document (folds by
     doc_id). Training the encoder on the residual of the final head's own training-set logits would teach it
     to trust a wide half that is far more confident on documents it memorised than on new ones."""
@@ -211,7 +245,7 @@ def out_of_fold_logits(records, vocab_size, buckets, folds=2, epochs=8, lr=0.02,
             continue
         if not inside:
             raise SystemExit(f"out-of-fold logits: every training document is in fold {k + 1}; use fewer folds")
-        head, _ = train_head(inside, vocab_size, buckets, epochs, lr, log=log)
+        head, _ = train_head(inside, vocab_size, buckets, epochs, lr, log=log, feature_dropout=feature_dropout)
         flat = sentence_logits([records[i] for i in held], head.weight.detach(), float(head.bias), vocab_size, buckets)
         pos = 0
         for i in held:
@@ -237,11 +271,13 @@ def selftest():
     ids = torch.zeros(len(docs), L, dtype=torch.long)
     for i, (q, _) in enumerate(seqs):
         ids[i, :len(q)] = torch.tensor(q)
-    out = head(ids, (ids != tk.PAD).long())
+    out, near = head(ids, (ids != tk.PAD).long(), neighbours=True)
     worst = 0.0
     for i, (d, (_, seps)) in enumerate(zip(docs, seqs)):
-        ref = sentence_logits([{"ids": d, "truth": [0] * len(d)}], head.weight.detach(), float(head.bias), V, D)
+        recs = [{"ids": d, "truth": [0] * len(d)}]
+        ref = sentence_logits(recs, head.weight.detach(), float(head.bias), V, D)
         worst = max(worst, float(np.abs(out[i, seps].detach().numpy() - ref).max()))
+        worst = max(worst, float(np.abs(near[i, seps].detach().numpy() - neighbour_mean(recs, ref)).max()))
     print(json.dumps({"max_abs_diff": worst}))
     if worst > 1e-5:
         raise SystemExit(f"WideHead differs from the sentence features: {worst}")
@@ -259,6 +295,7 @@ def main(argv=None):
     ap.add_argument("--buckets", type=int, default=1 << 20)
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--lr", type=float, default=0.02)
+    ap.add_argument("--feature-dropout", type=float, default=0.0)
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--hold-out", metavar="PARAPHRASER",
@@ -280,12 +317,15 @@ def main(argv=None):
     def log(msg):
         print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
 
-    head, history = train_head(train, len(tok), a.buckets, a.epochs, a.lr, log=log, val=val)
-    meta = {"train": a.train, "hold_out": a.hold_out, "epochs": a.epochs, "lr": a.lr, "buckets": a.buckets, "history": history,
+    head, history = train_head(train, len(tok), a.buckets, a.epochs, a.lr, log=log, val=val,
+                               feature_dropout=a.feature_dropout)
+    meta = {"train": a.train, "hold_out": a.hold_out, "epochs": a.epochs, "lr": a.lr,
+            "feature_dropout": a.feature_dropout, "buckets": a.buckets, "history": history,
             "sentences": sum(len(r["truth"]) for r in train)}
     save_head(head, a.out, meta=meta)
     if a.oof:
-        oof = out_of_fold_logits(train, len(tok), a.buckets, a.folds, a.epochs, a.lr, log=log)
+        oof = out_of_fold_logits(train, len(tok), a.buckets, a.folds, a.epochs, a.lr, log=log,
+                                 feature_dropout=a.feature_dropout)
         with open(a.oof + ".tmp", "w") as f:
             json.dump({"train": a.train, "records": len(train), "logits": oof}, f)
         os.replace(a.oof + ".tmp", a.oof)
