@@ -41,7 +41,8 @@ def wide_lines(ptd):
     parts = w.get("validation_before_calibration", {})
     line = (f"- Wide half, in the same ONNX graph (model/train/wide.py): a log-linear sentence scorer over the "
             f"sentence's WordPiece tokens and hashed token bigrams ({w['buckets']:,} weights, mean-pooled per "
-            f"sentence), trained on the train split ({(w.get('train') or {}).get('epochs')} epochs). "
+            f"sentence; int8 with one scale in the q8 file), trained on the train split "
+            f"({(w.get('train') or {}).get('epochs')} epochs). "
             f"Paraphrase logit = {m['deep']:.3f} × encoder + {m['wide']:.3f} × wide"
             + (f" + {m['neighbours']:.3f} × mean wide logit of the sentences just before and after"
                if m.get("neighbours") else "")

@@ -4,6 +4,7 @@
   + Cast + Mul(A_scale * B_scale[N]); B per output column, symmetric int8.
 - Gather on a constant 2-D table (the embeddings) -> Gather on the int8 table, Gather of the per-row
   scales, Cast, Mul.
+- Gather on a constant 1-D table (the wide half's weights) -> Gather on one int8 copy, Cast, Mul by one scale.
 Everything else stays float. Usage: python3 quantize.py model.onnx model_quantized.onnx
 """
 import sys
@@ -35,6 +36,7 @@ def quantize_model(model, min_elements=1024):
         for i in n.input:
             consumers[i] = consumers.get(i, 0) + 1
     new_nodes, new_inits, drop = [], [], set()
+    tables = {}  # 1-D table name -> [prefix, Gathers rewritten so far]
     k = 0
     for n in g.node:
         if n.op_type == "MatMul" and n.input[1] in inits:
@@ -74,6 +76,27 @@ def quantize_model(model, min_elements=1024):
                     helper.make_node("Cast", [p + "G"], [p + "Gf"], to=TensorProto.FLOAT, name=p + "cast"),
                     helper.make_node("Mul", [p + "Gf", p + "Gs"], [n.output[0]], name=p + "mul"),
                 ]
+                continue
+            if w.ndim == 1 and w.dtype == np.float32 and w.size >= min_elements:
+                # a 1-D table (the wide half's weights, read by two Gathers): one int8 copy, one global scale
+                name = n.input[0]
+                if name not in tables:
+                    k += 1
+                    p = f"q{k}_"
+                    scale = np.float32(max(float(np.abs(w).max()) / 127.0, 1e-12))
+                    q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+                    new_inits += [numpy_helper.from_array(q, p + "T"), numpy_helper.from_array(np.array(scale), p + "Ts")]
+                    tables[name] = [p, 0]
+                p = tables[name][0]
+                tables[name][1] += 1
+                j = tables[name][1]
+                new_nodes += [
+                    helper.make_node("Gather", [p + "T", n.input[1]], [f"{p}G{j}"], name=f"{p}gq{j}"),
+                    helper.make_node("Cast", [f"{p}G{j}"], [f"{p}Gf{j}"], to=TensorProto.FLOAT, name=f"{p}cast{j}"),
+                    helper.make_node("Mul", [f"{p}Gf{j}", p + "Ts"], [n.output[0]], name=f"{p}mul{j}"),
+                ]
+                if tables[name][1] == consumers.get(name, 0):
+                    drop.add(name)
                 continue
         new_nodes.append(n)
     del g.node[:]

@@ -46,7 +46,7 @@ class WideHead(nn.Module):
         super().__init__()
         self.vocab_size = vocab_size
         self.buckets = buckets
-        # 1-D so the int8 quantizer leaves it in float (it only quantizes 2-D tables)
+        # 1-D: the int8 quantizer stores it with one scale (quantize.py)
         self.weight = nn.Parameter(torch.zeros(buckets))
         self.bias = nn.Parameter(torch.zeros(()))
 
