@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildExtension } from './build.ts';
-import { extensionPage, fixture, launchWithExtension, ROOT, sendFrom, servePages, tabIdOf } from './chromium.ts';
+import { extensionPage, fixture, launchWithExtension, ROOT, scanTab, sendFrom, servePages, tabIdOf } from './chromium.ts';
 import type { HostState, PageSummary } from '../shared/messages.ts';
 
 const WORDS = 1500;
@@ -70,12 +70,10 @@ async function main(): Promise<void> {
     await page.goto(`${url}/bench.html`);
     const ext = await extensionPage(l);
     const tabId = await tabIdOf(ext, `${url}/bench.html`);
-    type R = { ok: true; summary: PageSummary } | { ok: false; error: string };
     const scan = async () => {
       const t0 = Date.now();
-      const r = await sendFrom<R>(ext, { target: 'background', type: 'scan-tab', tabId, trigger: 'popup' });
-      if (!r.ok) throw new Error(r.error);
-      return { summary: r.summary, wall: Date.now() - t0 };
+      const summary = await scanTab(ext, tabId);
+      return { summary, wall: Date.now() - t0 };
     };
     const cold = await scan();
     const host = await sendFrom<{ ok: true; state: HostState }>(ext, { target: 'background', type: 'host-state' });

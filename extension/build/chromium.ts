@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
+import type { PageSummary } from '../shared/messages.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHROMIUM = process.env.PTD_CHROMIUM ?? '/usr/bin/chromium';
@@ -93,4 +94,16 @@ export async function tabIdOf(ext: Page, url: string): Promise<number> {
 /** Sends a message to the background from an extension page and returns the reply. */
 export async function sendFrom<T>(ext: Page, msg: object): Promise<T> {
   return ext.evaluate((m) => chrome.runtime.sendMessage(m), msg) as Promise<T>;
+}
+
+/** Asks the background to scan a tab, as the popup does, and returns the page summary; a refusal throws. */
+export async function scanTab(ext: Page, tabId: number): Promise<PageSummary> {
+  const reply = await sendFrom<{ ok: true; summary: PageSummary } | { ok: false; error: string }>(ext, {
+    target: 'background',
+    type: 'scan-tab',
+    tabId,
+    trigger: 'popup',
+  });
+  if (!reply.ok) throw new Error(reply.error);
+  return reply.summary;
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExtension } from '../../extension/build/build.ts';
 import type { PageSummary } from '../../extension/shared/messages.ts';
 import { segment } from '../../model/index.ts';
-import { CHROMIUM, extensionPage, fixture, launchWithExtension, ROOT, sendFrom, servePages, tabIdOf, type Launched } from '../../extension/build/chromium.ts';
+import { CHROMIUM, extensionPage, fixture, launchWithExtension, ROOT, scanTab, sendFrom, servePages, tabIdOf, type Launched } from '../../extension/build/chromium.ts';
 
 const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
 const OUT = path.join(ROOT, 'dist', 'extension-test');
@@ -85,9 +85,7 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
     });
 
     it('scans the page: state done, one highlight range per flagged sentence, DOM text unchanged', async () => {
-      const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId, trigger: 'popup' });
-      if (!reply.ok) throw new Error(reply.error);
-      const s = reply.summary;
+      const s = await scanTab(ext, tabId);
       wasmScores = s.scores;
       expect(s.state).toBe('done');
       expect(s.model?.device).toBe('wasm');
@@ -199,8 +197,7 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
       const dyn = await l.context.newPage();
       await dyn.goto(`${base}/dynamic.html`);
       const id = await tabIdOf(ext, `${base}/dynamic.html`);
-      const first = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId: id, trigger: 'popup' });
-      if (!first.ok) throw new Error(first.error);
+      const first = await scanTab(ext, id);
       await dyn.evaluate(() => (window as unknown as { addMore(): void }).addMore());
       await expect
         .poll(
@@ -210,7 +207,7 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
           },
           { timeout: 20_000 },
         )
-        .toBe(first.summary.scored + 2);
+        .toBe(first.scored + 2);
       await dyn.close();
     });
 
@@ -218,9 +215,7 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
       const long = await l.context.newPage();
       await long.goto(`${base}/long.html`);
       const id = await tabIdOf(ext, `${base}/long.html`);
-      const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId: id, trigger: 'popup' });
-      if (!reply.ok) throw new Error(reply.error);
-      const s = reply.summary;
+      const s = await scanTab(ext, id);
       expect(s.chunks).toBeGreaterThanOrEqual(2);
       expect(s.chunksDone).toBe(s.chunks);
       expect(s.firstPaintMs).toBeLessThanOrEqual(s.ms!);
@@ -253,11 +248,10 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
       const fresh = await l.context.newPage();
       await fresh.goto(`${base}/article.html?recover`);
       const id = await tabIdOf(ext, `${base}/article.html?recover`);
-      const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId: id, trigger: 'popup' });
-      if (!reply.ok) throw new Error(reply.error);
-      expect(reply.summary.state).toBe('done');
-      expect(reply.summary.scored).toBeGreaterThan(0);
-      expect(reply.summary.scores).toEqual(wasmScores);
+      const summary = await scanTab(ext, id);
+      expect(summary.state).toBe('done');
+      expect(summary.scored).toBeGreaterThan(0);
+      expect(summary.scores).toEqual(wasmScores);
       const hosts = await l.worker.evaluate(
         async () => (await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT' as chrome.runtime.ContextType] })).length,
       );
@@ -298,12 +292,11 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
         const ext = await extensionPage(l);
         await ext.evaluate((url) => chrome.storage.local.set({ mode: 'api', apiUrl: url, apiKey: 'k-123' }), apiUrl);
         const tabId = await tabIdOf(ext, `${base}/article.html`);
-        const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId, trigger: 'popup' });
-        if (!reply.ok) throw new Error(reply.error);
-        expect(reply.summary.mode).toBe('api');
-        expect(reply.summary.model?.name).toBe('api-model');
-        expect(reply.summary.flagged).toBe(reply.summary.scored);
-        expect(flaggedRanges(await highlights(page))).toHaveLength(reply.summary.scored);
+        const summary = await scanTab(ext, tabId);
+        expect(summary.mode).toBe('api');
+        expect(summary.model?.name).toBe('api-model');
+        expect(summary.flagged).toBe(summary.scored);
+        expect(flaggedRanges(await highlights(page))).toHaveLength(summary.scored);
         expect(received.length).toBeGreaterThan(0);
         expect(received.every((r) => r.url === '/v1/detect' && r.key === 'k-123')).toBe(true);
         expect(received.map((r) => r.text).join(' ')).toContain('My grandfather kept the light');
@@ -331,16 +324,15 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
         await page.goto(`${base}/article.html`);
         const ext = await extensionPage(l);
         const tabId = await tabIdOf(ext, `${base}/article.html`);
-        const reply = await sendFrom<SummaryReply>(ext, { target: 'background', type: 'scan-tab', tabId, trigger: 'popup' });
-        if (!reply.ok) throw new Error(reply.error);
-        expect(reply.summary.model?.device).toBe('webgpu');
+        const summary = await scanTab(ext, tabId);
+        expect(summary.model?.device).toBe('webgpu');
         if (wasmScores) {
-          expect(reply.summary.scores).toHaveLength(wasmScores.length);
-          reply.summary.scores.forEach((x, i) => expect(x).toBeCloseTo(wasmScores![i]!, 2));
+          expect(summary.scores).toHaveLength(wasmScores.length);
+          summary.scores.forEach((x, i) => expect(x).toBeCloseTo(wasmScores![i]!, 2));
         }
-        expect(reply.summary.state).toBe('done');
-        expect(flaggedRanges(await highlights(page))).toHaveLength(reply.summary.flagged);
-        expect(await page.getAttribute('html', 'data-ptd-flagged')).toBe(String(reply.summary.flagged));
+        expect(summary.state).toBe('done');
+        expect(flaggedRanges(await highlights(page))).toHaveLength(summary.flagged);
+        expect(await page.getAttribute('html', 'data-ptd-flagged')).toBe(String(summary.flagged));
       } finally {
         await l.close();
       }
