@@ -188,6 +188,7 @@ def train_head(train_records, vocab_size, buckets, epochs=8, lr=0.02, batch=256,
     steps = epochs * ((n + batch - 1) // batch)
     step = 0
     history = []
+    val_bags = _bags(val, vocab_size, buckets) if val is not None else None  # built once, scored every epoch
     for ep in range(epochs):
         t0 = time.time()
         perm = torch.randperm(n)
@@ -207,7 +208,9 @@ def train_head(train_records, vocab_size, buckets, epochs=8, lr=0.02, batch=256,
             step += 1
         msg = f"wide epoch {ep + 1}/{epochs} ({time.time() - t0:.0f}s)"
         if val is not None:
-            m = evaluate_head(val, bag.weight.detach()[:, 0], float(bias), vocab_size, buckets)
+            with torch.no_grad():
+                s = (bag(val_bags[0], val_bags[1])[:, 0] + bias).numpy()
+            m = metrics.summary(val_bags[2].numpy().astype(int), s)
             history.append({"epoch": ep + 1, **m})
             msg += f": validation AUROC {m['auroc']:.4f} TPR@1% {m['tpr_at_1fpr']:.3f}"
         log(msg)
@@ -222,12 +225,6 @@ def sentence_logits(records, weight, bias, vocab_size, buckets):
     flat, offsets, _ = _bags(records, vocab_size, buckets)
     with torch.no_grad():
         return (F.embedding_bag(flat, weight[:, None], offsets, mode="mean")[:, 0] + bias).numpy()
-
-
-def evaluate_head(records, weight, bias, vocab_size, buckets):
-    s = sentence_logits(records, weight, bias, vocab_size, buckets)
-    y = np.concatenate([np.array(r["truth"]) for r in records])
-    return metrics.summary(y, s)
 
 
 def out_of_fold_logits(records, vocab_size, buckets, folds=2, epochs=8, lr=0.02, log=print, feature_dropout=0.0):
