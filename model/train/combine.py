@@ -4,13 +4,13 @@
       --wide model/train/runs/wide/wide.pt --out model/weights/ptd-small
 
 1. Reads the encoder's model directory (config.json with its `ptd` section, tokenizer) and its PyTorch weights.
-2. Scores the validation split with the encoder (windows merged as the runtime merges them) and with the wide
-   head, and fits the mix: logistic regression on the encoder's logit, the wide logit and the mean wide logit
-   of the sentence's neighbours (4 numbers).
+2. Scores the validation split with the encoder (windows merged as the runtime merges them), with the wide
+   head and, with --context, with the context head (context.py), and fits the mix: logistic regression on the
+   encoder's logit, the wide logit, the mean wide logit of the sentence's neighbours and the context logit.
 3. Writes --out: config.json (+ `ptd.wide`), tokenizer, onnx/model.onnx and onnx/model_quantized.onnx of the
    combined graph (checked against PyTorch through transformers.js), then refits the temperature and the
    1%/5% FPR thresholds with the q8 file through Node, as train.py does.
-PyTorch weights (pytorch_model.bin, wide.bin) are kept in --keep, not in the shipped directory.
+PyTorch weights (pytorch_model.bin, wide.bin, context.bin) are kept in --keep, not in the shipped directory.
 """
 import argparse
 import json
@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import calibrate  # noqa: E402
+import context as ctx_head  # noqa: E402
 import data  # noqa: E402
 import export  # noqa: E402
 import metrics  # noqa: E402
@@ -43,6 +44,7 @@ def main(argv=None):
     ap.add_argument("--model", required=True, help="the encoder's model directory (config.json, tokenizer)")
     ap.add_argument("--weights", required=True, help="the encoder's PyTorch state dict")
     ap.add_argument("--wide", required=True, help="wide.pt from wide.py (same tokenizer)")
+    ap.add_argument("--context", help="context.pt from context.py (same tokenizer)")
     ap.add_argument("--validation", default="build/dataset/validation.jsonl")
     ap.add_argument("--out", required=True)
     ap.add_argument("--keep", help="where pytorch_model.bin and wide.bin go (default: next to --weights)")
@@ -62,6 +64,11 @@ def main(argv=None):
     tok = tk.WordPieceTokenizer.from_dir(a.model)
     if head.vocab_size != len(tok):
         raise SystemExit(f"{a.wide}: made for a vocabulary of {head.vocab_size}, the encoder's has {len(tok)}")
+    ctx = None
+    if a.context:
+        ctx, ctx_meta = ctx_head.load_head(a.context)
+        if ctx.vocab_size != len(tok):
+            raise SystemExit(f"{a.context}: made for a vocabulary of {ctx.vocab_size}, the encoder's has {len(tok)}")
     max_tokens = hf["ptd"]["max_tokens"]
     val = data.encode_records(data.read_pasted(a.validation), tok, max_tokens)
     y = np.concatenate([np.array(r["truth"]) for r in val])
@@ -69,25 +76,36 @@ def main(argv=None):
     deep_logit = np.concatenate([p["logit"] for p in preds])
     wide_logit = wide.sentence_logits(val, head.weight.detach(), float(head.bias), head.vocab_size, head.buckets)
     near_logit = wide.neighbour_mean(val, wide_logit)
-    if a.no_neighbours:
-        w_deep, w_wide, offset = wide.fit_mix([deep_logit, wide_logit], y)
-        w_near = 0.0
-    else:
-        w_deep, w_wide, w_near, offset = wide.fit_mix([deep_logit, wide_logit, near_logit], y)
-    mix = [w_deep, w_wide, offset, w_near]  # WideDeep's order
-    combined = w_deep * deep_logit + w_wide * wide_logit + offset + w_near * near_logit
+    columns = {"deep": deep_logit, "wide": wide_logit}
+    if not a.no_neighbours:
+        columns["neighbours"] = near_logit
+    if ctx is not None:
+        columns["context"] = ctx_head.predict_logits(ctx, val, max_tokens)
+    fitted = wide.fit_mix(list(columns.values()), y)
+    w = dict(zip(columns, fitted[:-1]))
+    offset = fitted[-1]
+    # WideDeep's order
+    mix = [w["deep"], w["wide"], offset, w.get("neighbours", 0.0), w.get("context", 0.0)]
+    combined = sum(w[k] * columns[k] for k in columns) + offset
     parts = {name: {k: round(v, 5) for k, v in metrics.summary(y, s).items() if isinstance(v, float)}
-             for name, s in (("deep", deep_logit), ("wide", wide_logit), ("combined", combined))}
+             for name, s in [(k, v) for k, v in columns.items() if k != "neighbours"] + [("combined", combined)]}
     log(f"mix {mix}; validation (PyTorch, before calibration): {json.dumps(parts)}")
 
     ptd = hf["ptd"]
     if a.version:
         ptd["version"] = a.version
     ptd["wide"] = {"buckets": head.buckets, "features": "WordPiece unigrams + hashed bigrams (model/train/wide.py)",
-                   "mix": {"deep": round(w_deep, 6), "wide": round(w_wide, 6), "offset": round(offset, 6),
-                           "neighbours": round(w_near, 6)},
+                   "mix": {"deep": round(mix[0], 6), "wide": round(mix[1], 6), "offset": round(offset, 6),
+                           "neighbours": round(mix[3], 6), **({"context": round(mix[4], 6)} if ctx else {})},
                    "train": {k: meta.get(k) for k in ("train", "epochs", "lr", "feature_dropout", "sentences")},
                    "validation_before_calibration": parts}
+    if ctx is not None:
+        ptd["context"] = {**ctx.config, "features": "mean embedding of WordPiece unigrams + hashed bigrams, "
+                          "then a sentence-level transformer (model/train/context.py)",
+                          "train": {k: ctx_meta.get(k) for k in ("train", "epochs", "lr", "table_lr",
+                                                                   "feature_dropout", "dropout", "sentences")}}
+    else:
+        ptd.pop("context", None)
     tmp = tempfile.mkdtemp(prefix="ptd-combine-", dir=os.path.dirname(os.path.abspath(a.out)))
     try:
         for fn in ("tokenizer.json", "tokenizer_config.json"):
@@ -97,11 +115,14 @@ def main(argv=None):
             f.write("\n")
         torch.save(deep.state_dict(), os.path.join(tmp, "pytorch_model.bin"))
         wide.save_head(head, os.path.join(tmp, "wide.bin"), mix=mix, meta=meta)
+        if ctx is not None:
+            ctx_head.save_head(ctx, os.path.join(tmp, "context.bin"), meta=ctx_meta)
         export.main([tmp] + (["--no-node"] if a.no_node_check else []))
         keep = a.keep or os.path.dirname(os.path.abspath(a.weights))
         os.makedirs(keep, exist_ok=True)
-        for fn in ("pytorch_model.bin", "wide.bin"):
-            shutil.move(os.path.join(tmp, fn), os.path.join(keep, fn))
+        for fn in ("pytorch_model.bin", "wide.bin", "context.bin"):
+            if os.path.exists(os.path.join(tmp, fn)):
+                shutil.move(os.path.join(tmp, fn), os.path.join(keep, fn))
         if not a.no_node_check:
             T, thresholds, m = calibrate.calibrate(tmp, a.validation, "q8")
             log(f"validation (q8 through Node, all {len(val)} records): T {T:.3f} AUROC {m['auroc']:.4f} "

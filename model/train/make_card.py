@@ -46,11 +46,27 @@ def wide_lines(ptd):
             f"Paraphrase logit = {m['deep']:.3f} × encoder + {m['wide']:.3f} × wide"
             + (f" + {m['neighbours']:.3f} × mean wide logit of the sentences just before and after"
                if m.get("neighbours") else "")
+            + (f" + {m['context']:.3f} × context head" if m.get("context") else "")
             + f" {m['offset']:+.3f}, the mix fitted on the validation split (model/train/combine.py).")
     if parts:
         line += (" Validation AUROC of each part alone (PyTorch): encoder "
-                 f"{parts['deep']['auroc']:.3f}, wide {parts['wide']['auroc']:.3f}, combined {parts['combined']['auroc']:.3f}.")
-    return [line]
+                 f"{parts['deep']['auroc']:.3f}, wide {parts['wide']['auroc']:.3f}"
+                 + (f", context head {parts['context']['auroc']:.3f}" if "context" in parts else "")
+                 + f", combined {parts['combined']['auroc']:.3f}.")
+    return [line] + context_lines(ptd)
+
+
+def context_lines(ptd):
+    c = ptd.get("context")
+    if not c:
+        return []
+    t = c.get("train") or {}
+    return [f"- Context head, in the same ONNX graph (model/train/context.py): each sentence of a window becomes the "
+            f"mean of {c['dim']}-number embeddings of its WordPiece tokens and hashed token bigrams ({c['buckets']:,} "
+            f"rows; int8 per row in the q8 file) plus its length; {c['layers']} transformer layers (hidden "
+            f"{c['hidden']}, {c['heads']} heads) then read the window's sentences against each other. Trained on the "
+            f"train split for {t.get('epochs')} epochs (feature dropout {t.get('feature_dropout')}, dropout "
+            f"{t.get('dropout')})."]
 
 
 def size_mb(path):
@@ -99,7 +115,9 @@ def main(argv=None):
         f"{cfg['max_position_embeddings']} positions.",
         *wide_lines(ptd),
         f"- Parameters: {tr.get('parameters', 0):,} in the encoder"
-        + (f", {ptd['wide']['buckets']:,} wide weights." if ptd.get("wide") else "."),
+        + (f", {ptd['wide']['buckets']:,} wide weights" if ptd.get("wide") else "")
+        + (f", {ptd['context']['buckets'] * ptd['context']['dim']:,} context-head embedding numbers"
+           if ptd.get("context") else "") + ".",
         f"- Files: onnx/model.onnx (fp32) {fp32:.1f} MB, onnx/model_quantized.onnx (int8, dynamic) {q8:.1f} MB.",
         "- Input: `[CLS] s1 [SEP] s2 [SEP] … sN [SEP]`, each sentence tokenized alone; sentence i is scored at the "
         f"[SEP] after it. Windows of at most {ptd['max_tokens']} tokens; longer documents are read in overlapping "

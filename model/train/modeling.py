@@ -273,7 +273,8 @@ def save_pretrained(model, out_dir, ptd=None):
 
 def load_token_classifier(model_dir, map_location="cpu"):
     """The model a directory describes: a BertForTokenClassification (pytorch_model.bin, Hugging Face names),
-    wrapped with its wide half when the directory also holds wide.bin (see wide.py)."""
+    wrapped with its wide half when the directory also holds wide.bin (see wide.py), and its context head when
+    it also holds context.bin (context.py)."""
     c = BertConfig.from_json(os.path.join(model_dir, "config.json"))
     m = BertForTokenClassification(c)
     m.load_state_dict(torch.load(os.path.join(model_dir, "pytorch_model.bin"), map_location=map_location))
@@ -282,5 +283,11 @@ def load_token_classifier(model_dir, map_location="cpu"):
         import wide
 
         head, mix, _ = wide.load_head(wide_path)
-        return wide.WideDeep(m, head, mix)
+        ctx_path = os.path.join(model_dir, "context.bin")
+        ctx = None
+        if os.path.exists(ctx_path):
+            import context
+
+            ctx, _ = context.load_head(ctx_path)
+        return wide.WideDeep(m, head, mix, ctx)
     return m

@@ -7,9 +7,11 @@
      (train.py), then export of onnx/model.onnx and onnx/model_quantized.onnx into --out;
   4. the wide half (wide.py: hashed token n-gram weights, --wide-epochs, 0 to skip), and out-of-fold logits
      of the training records when step 5 fine-tunes on them;
-  5. residual fine-tuning of the encoder against those out-of-fold logits (--residual-minutes, 0 to skip), and
-     the join of encoder and wide half into one graph (combine.py), recalibrated: --out then holds the
-     wide-and-deep model.
+  5. the context head (context.py: a sentence-level transformer over bag-of-n-gram sentence vectors,
+     --context-epochs, 0 to skip);
+  6. residual fine-tuning of the encoder against those out-of-fold logits (--residual-minutes, 0 to skip), and
+     the join of encoder, wide half and context head into one graph (combine.py), recalibrated: --out then
+     holds the combined model.
 
 Every stage writes into --work (default model/train/runs/<size>) and is skipped when its output exists,
 so an interrupted run continues where it stopped (fine-tuning resumes from its checkpoint).
@@ -24,6 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import combine  # noqa: E402
+import context  # noqa: E402
 import data  # noqa: E402
 import pretrain  # noqa: E402
 import tokenizer as tk  # noqa: E402
@@ -46,6 +49,9 @@ DEFAULTS = {
 # half as they are: 19 minutes of residual fine-tuning gained 0.005 validation AUROC but nothing on the test
 # split (see the model cards). "tiny" keeps the stage exercised by the smoke test.
 RESIDUAL_MINUTES = {"tiny": 0.5, "small": 0, "base": 0}
+
+# size: (context-head epochs, feature-table rows, embedding numbers per row)
+CONTEXT = {"tiny": (1, 1 << 12, 8), "small": (3, 1 << 18, 16), "base": (3, 1 << 18, 16)}
 
 
 def main(argv=None):
@@ -70,6 +76,9 @@ def main(argv=None):
     ap.add_argument("--batch-tokens", type=int, default=4096)
     ap.add_argument("--wide-epochs", type=int, default=10)
     ap.add_argument("--wide-buckets", type=int, default=1 << 20)
+    ap.add_argument("--context-epochs", type=int, help="context-head epochs (0 to leave it out)")
+    ap.add_argument("--context-buckets", type=int)
+    ap.add_argument("--context-dim", type=int)
     ap.add_argument("--residual-minutes", type=float, help="encoder fine-tuning on the wide half's residual "
                                                             "(0 to join the two as they are)")
     ap.add_argument("--residual-lr", type=float, default=2e-4)
@@ -94,7 +103,7 @@ def main(argv=None):
 
     vocab = a.vocab or os.path.join(work, "vocab")
     if not os.path.exists(os.path.join(vocab, "tokenizer.json")):
-        print(f"[1/5] vocabulary ({vsize}) from {'the corpus' if have_corpus else a.train}", file=sys.stderr)
+        print(f"[1/6] vocabulary ({vsize}) from {'the corpus' if have_corpus else a.train}", file=sys.stderr)
         counts = tk.count_words(texts())
         tk.save(tk.train_vocab(counts, vsize, 3 if have_corpus else 1, min_char_count=3 if have_corpus else 1), vocab)
     init = a.init_from
@@ -102,7 +111,7 @@ def main(argv=None):
         mlm_dir = os.path.join(work, "mlm")
         init = os.path.join(mlm_dir, "mlm.bin")
         if not os.path.exists(init):
-            print(f"[2/5] masked-LM pretraining ({mlm_min} min)", file=sys.stderr)
+            print(f"[2/6] masked-LM pretraining ({mlm_min} min)", file=sys.stderr)
             args = ["--out", mlm_dir, "--vocab", vocab, "--size", a.size, "--minutes", str(mlm_min), "--resume",
                     "--threads", str(a.threads), "--max-tokens", str(a.max_tokens)]
             if have_corpus:
@@ -110,7 +119,7 @@ def main(argv=None):
             else:
                 args += ["--texts", a.train]
             pretrain.main(args)
-    print("[3/5] fine-tuning", file=sys.stderr)
+    print("[3/6] fine-tuning", file=sys.stderr)
     args = ["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--size", a.size,
             "--run", os.path.join(work, "ft"), "--out", out, "--minutes", str(ft_min), "--lr", str(lr),
             "--max-tokens", str(a.max_tokens), "--threads", str(a.threads), "--resume",
@@ -126,7 +135,7 @@ def main(argv=None):
     train.main(args + rest)
     if a.wide_epochs <= 0:
         return
-    print("[4/5] wide half" + (" and its out-of-fold logits" if residual_min > 0 else ""), file=sys.stderr)
+    print("[4/6] wide half" + (" and its out-of-fold logits" if residual_min > 0 else ""), file=sys.stderr)
     wide_dir = os.path.join(work, "wide")
     head, oof = os.path.join(wide_dir, "wide.pt"), os.path.join(wide_dir, "oof.json")
     if not os.path.exists(head) or (residual_min > 0 and not os.path.exists(oof)):
@@ -134,9 +143,18 @@ def main(argv=None):
                    "--epochs", str(a.wide_epochs), "--buckets", str(a.wide_buckets),
                    "--max-tokens", str(a.max_tokens), "--threads", str(a.threads)]
                   + (["--oof", oof] if residual_min > 0 else []))
+    c_epochs, c_buckets, c_dim = CONTEXT.get(a.size, CONTEXT["small"])
+    c_epochs = c_epochs if a.context_epochs is None else a.context_epochs
+    ctx = os.path.join(work, "context", "context.pt")
+    if c_epochs > 0 and not os.path.exists(ctx):
+        print(f"[5/6] context head ({c_epochs} epochs)", file=sys.stderr)
+        context.main(["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--out", ctx,
+                      "--epochs", str(c_epochs), "--buckets", str(a.context_buckets or c_buckets),
+                      "--dim", str(a.context_dim or c_dim), "--max-tokens", str(a.max_tokens),
+                      "--threads", str(a.threads)])
     weights = os.path.join(work, "ft", "best.pt")
     if residual_min > 0:
-        print(f"[5/5] residual fine-tuning ({residual_min} min) against the out-of-fold wide logits, then the join",
+        print(f"[6/6] residual fine-tuning ({residual_min} min) against the out-of-fold wide logits, then the join",
               file=sys.stderr)
         args = ["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--size", a.size,
                 "--run", os.path.join(work, "residual"), "--init", weights, "--wide", head, "--wide-oof", oof,
@@ -148,9 +166,10 @@ def main(argv=None):
         train.main(args + rest)
         weights = os.path.join(work, "residual", "best.pt")
     else:
-        print("[5/5] the join", file=sys.stderr)
+        print("[6/6] the join", file=sys.stderr)
     combine.main(["--model", out, "--weights", weights, "--wide", head, "--validation", a.validation, "--out", out,
-                  "--threads", str(a.threads)] + (["--no-node-check"] if a.no_node_check else []))
+                  "--threads", str(a.threads)] + (["--context", ctx] if c_epochs > 0 else [])
+                 + (["--no-node-check"] if a.no_node_check else []))
 
 if __name__ == "__main__":
     main()

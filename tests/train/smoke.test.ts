@@ -41,7 +41,10 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
     expect(config.ptd.training.steps).toBe(6);
     // the wide half is joined into the graph, with the mix fitted on validation
     expect(config.ptd.wide.buckets).toBe(4096);
-    for (const k of ['deep', 'wide', 'offset']) expect(Number.isFinite(config.ptd.wide.mix[k])).toBe(true);
+    for (const k of ['deep', 'wide', 'offset', 'context']) expect(Number.isFinite(config.ptd.wide.mix[k])).toBe(true);
+    // and so is the context head (sentence-level transformer over bag-of-n-gram sentence vectors)
+    expect(config.ptd.context).toMatchObject({ buckets: 4096, dim: 8, layers: 2 });
+    expect(statSync(path.join(dir, 'work', 'context', 'context.pt')).size).toBeGreaterThan(4096 * 8 * 4);
     expect(statSync(path.join(modelDir, 'onnx/model.onnx')).size).toBeGreaterThan(4096 * 4);
     // the encoder was fine-tuned again on the residual of the wide half's out-of-fold logits
     const oof = JSON.parse(readFileSync(path.join(dir, 'work', 'wide', 'oof.json'), 'utf8'));
@@ -58,6 +61,13 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
     expect(py.stderr).toBe('');
     expect(py.status).toBe(0);
     expect(JSON.parse(py.stdout).max_abs_diff).toBeLessThan(1e-5);
+  });
+
+  it('computes the context head over token positions exactly as it was trained over sentences', () => {
+    const py = spawnSync(PY, ['model/train/context.py', 'selftest'], { encoding: 'utf8' });
+    expect(py.stderr).toBe('');
+    expect(py.status).toBe(0);
+    expect(JSON.parse(py.stdout).max_abs_diff).toBeLessThan(1e-4);
   });
 
   it('encodes sentences in Python exactly as transformers.js does', async () => {

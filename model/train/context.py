@@ -1,0 +1,322 @@
+"""The context half of a ptd model: a sentence-level transformer over bag-of-n-gram sentence vectors.
+
+Each sentence of a window becomes a vector: the mean of learned embeddings of its WordPiece unigrams and hashed
+bigrams (the wide half's features, wide.py, but D numbers per feature instead of one) plus its length. Two small
+transformer layers then read the window's sentences against each other, so a sentence is judged by its own words
+*and* by how it differs from the sentences around it — a rewritten span reads tidier than the human text around
+it, whichever model wrote it. On 2 CPU cores it trains in about two minutes an epoch, and alone it scores unseen
+validation documents better than the encoder and the wide half (see the model cards for the numbers).
+
+The same module runs two ways, with the same weights and the same arithmetic:
+- over sentences (`sentence_logits`, training): vectors from F.embedding_bag, one row per sentence;
+- over token positions (`forward`, inside the exported ONNX graph): a [CLS] s1 [SEP] s2 [SEP] ... window, each
+  position carrying its sentence's vector; attention reads only the [SEP] positions, one per sentence, so the
+  logit at each [SEP] equals the sentence-level one (`selftest`).
+
+  python3 model/train/context.py --train build/dataset/train.jsonl --validation build/dataset/validation.jsonl \
+      --vocab model/weights/ptd-small --out model/train/runs/context/context.pt
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import data  # noqa: E402
+import metrics  # noqa: E402
+import tokenizer as tk  # noqa: E402
+from wide import PRIME  # noqa: E402
+
+NEG = -1e4  # additive attention mask; finite so a row without keys cannot turn into NaN
+
+
+def sentence_features(ids, vocab_size, buckets):
+    """Feature indices of one sentence: its token ids and its hashed adjacent pairs (empty for an empty sentence,
+    whose vector is then zero, as in the graph)."""
+    return list(ids) + [vocab_size + (a * PRIME + b) % (buckets - vocab_size) for a, b in zip(ids, ids[1:])]
+
+
+class Block(nn.Module):
+    """A post-norm transformer layer (as nn.TransformerEncoderLayer with ReLU), written out so that it exports
+    to plain ONNX ops and takes a mask of which positions may be attended to."""
+
+    def __init__(self, hidden, heads, dropout):
+        super().__init__()
+        self.heads, self.d = heads, hidden // heads
+        self.qkv = nn.Linear(hidden, 3 * hidden)
+        self.proj = nn.Linear(hidden, hidden)
+        self.norm1 = nn.LayerNorm(hidden)
+        self.ff1 = nn.Linear(hidden, 2 * hidden)
+        self.ff2 = nn.Linear(2 * hidden, hidden)
+        self.norm2 = nn.LayerNorm(hidden)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, key_ok):
+        b, n, h = x.shape
+        qkv = self.qkv(x).view(b, n, 3, self.heads, self.d).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.d)
+        scores = scores + (1.0 - key_ok.to(x.dtype))[:, None, None, :] * NEG
+        att = self.drop(torch.softmax(scores, dim=-1))
+        y = torch.matmul(att, v).transpose(1, 2).reshape(b, n, h)
+        x = self.norm1(x + self.drop(self.proj(y)))
+        return self.norm2(x + self.drop(self.ff2(self.drop(F.relu(self.ff1(x))))))
+
+
+class ContextHead(nn.Module):
+    def __init__(self, vocab_size, buckets, dim=16, hidden=64, layers=2, heads=4, dropout=0.2, max_sentences=64):
+        super().__init__()
+        self.config = {"vocab_size": vocab_size, "buckets": buckets, "dim": dim, "hidden": hidden, "layers": layers,
+                       "heads": heads, "dropout": dropout, "max_sentences": max_sentences}
+        self.vocab_size, self.buckets, self.max_sentences = vocab_size, buckets, max_sentences
+        self.table = nn.Parameter(torch.randn(buckets, dim) * 0.02)
+        self.inp = nn.Linear(dim + 1, hidden)
+        self.pos = nn.Embedding(max_sentences, hidden)
+        nn.init.normal_(self.pos.weight, std=0.02)
+        self.blocks = nn.ModuleList([Block(hidden, heads, dropout) for _ in range(layers)])
+        self.out = nn.Linear(hidden, 1)
+        self.lin = nn.Linear(dim, 1)
+
+    def sentence_logits(self, vec, ntok, pos, key_ok):
+        """vec [b, n, dim] sentence vectors, ntok [b, n] token counts, pos [b, n] sentence index in the window,
+        key_ok [b, n] which rows are real sentences -> [b, n] paraphrase logits."""
+        x = self.inp(torch.cat([vec, torch.log1p(ntok)[..., None]], -1))
+        x = x + self.pos(torch.clamp(pos, max=self.max_sentences - 1))
+        for blk in self.blocks:
+            x = blk(x, key_ok)
+        return (self.out(x) + self.lin(vec))[..., 0]
+
+    def forward(self, input_ids, attention_mask):
+        """Per position of a [CLS] s1 [SEP] s2 [SEP] ... window: the context logit of its sentence (read it at the
+        [SEP])."""
+        if torch.is_autocast_cpu_enabled() or torch.is_autocast_enabled():
+            with torch.autocast("cuda" if input_ids.is_cuda else "cpu", enabled=False):
+                return self._forward(input_ids, attention_mask)
+        return self._forward(input_ids, attention_mask)
+
+    def _forward(self, ids, attention_mask):
+        live = attention_mask > 0
+        word = live & (ids != tk.CLS) & (ids != tk.SEP) & (ids != tk.PAD)
+        is_sep = live & (ids == tk.SEP)
+        prev = F.pad(ids[:, :-1], (1, 0))
+        pair = word & F.pad(word[:, :-1], (1, 0))
+        bucket = self.vocab_size + torch.remainder(prev * PRIME + ids, self.buckets - self.vocab_size)
+        n = ids.shape[1]
+        emb = self.table[torch.cat([ids, bucket], 1)]  # one Gather: the int8 quantizer gives a table one copy
+        wf, pf = word.to(emb.dtype), pair.to(emb.dtype)
+        total = emb[:, :n] * wf[..., None] + emb[:, n:] * pf[..., None]
+        sep = is_sep.long()
+        seg = torch.cumsum(sep, dim=1) - sep  # a [SEP] belongs to the sentence it ends
+        same = (seg[:, :, None] == seg[:, None, :]).to(emb.dtype)
+        count = torch.matmul(same, (wf + pf)[..., None])
+        vec = torch.matmul(same, total) / torch.clamp(count, min=1.0)
+        ntok = torch.matmul(same, wf[..., None])[..., 0]
+        return self.sentence_logits(vec, ntok, seg, is_sep)
+
+
+class AsTokenClassifier(nn.Module):
+    """The head seen as a token classifier ([b, L, 2]: logit, 0), so train.predict merges its windows exactly as
+    the runtime merges the exported model's."""
+
+    def __init__(self, head):
+        super().__init__()
+        self.head = head
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        p = self.head(input_ids, attention_mask if attention_mask is not None else torch.ones_like(input_ids))
+        return torch.stack([p, torch.zeros_like(p)], -1)
+
+
+def predict_logits(head, records, max_tokens):
+    """Per sentence, flat over the records: the context logit, windows merged like the runtime."""
+    import train
+
+    preds = train.predict(AsTokenClassifier(head), records, max_tokens, precision="fp32")
+    return np.concatenate([p["logit"] for p in preds]) if preds else np.zeros(0)
+
+
+def make_batch(items, vocab_size, buckets, rng=None, feature_dropout=0.0):
+    """items: (record, start, end) windows -> (flat features, offsets, token counts [b, n], key_ok [b, n],
+    labels [b, n])."""
+    n = max(e - s for _, s, e in items)
+    flat, offsets = [], []
+    ntok = torch.zeros(len(items), n)
+    ok = torch.zeros(len(items), n, dtype=torch.bool)
+    y = torch.zeros(len(items), n)
+    for i, (r, s, e) in enumerate(items):
+        for j, k in enumerate(range(s, e)):
+            f = sentence_features(r["ids"][k], vocab_size, buckets)
+            if feature_dropout > 0 and f:
+                keep = rng.random(len(f)) >= feature_dropout
+                f = [x for x, kp in zip(f, keep) if kp] or f[:1]
+            offsets.append(len(flat))
+            flat.extend(f)
+            ntok[i, j] = len(r["ids"][k])
+            ok[i, j] = True
+            y[i, j] = float(r["truth"][k])
+    return torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long), ntok, ok, y
+
+
+def window_logits(head, flat, offsets, ntok, ok):
+    """Training-side forward over a batch of sentence windows."""
+    vec_rows = F.embedding_bag(flat, head.table, offsets, mode="mean", sparse=True)
+    vec = torch.zeros(ok.shape[0], ok.shape[1], vec_rows.shape[1])
+    vec[ok] = vec_rows
+    pos = torch.arange(ok.shape[1])[None].expand(ok.shape[0], -1)
+    return head.sentence_logits(vec, ntok, pos, ok)
+
+
+def train_head(train_records, vocab_size, buckets, max_tokens=256, epochs=3, lr=1e-3, table_lr=0.01, batch=32,
+               dim=16, hidden=64, layers=2, feature_dropout=0.3, dropout=0.2, label_smoothing=0.05, seed=0,
+               log=print, val=None):
+    """SparseAdam on the feature table, AdamW on the rest, both decaying linearly to 10%; random windows of
+    whole sentences (as the encoder is trained), feature dropout against leaning on a few n-grams."""
+    torch.manual_seed(seed)
+    rnd = random.Random(seed)
+    rng = np.random.default_rng(seed)
+    head = ContextHead(vocab_size, buckets, dim, hidden, layers, dropout=dropout)
+    dense = [p for name, p in head.named_parameters() if name != "table"]
+    opt_t = torch.optim.SparseAdam([head.table], lr=table_lr)
+    opt_d = torch.optim.AdamW(dense, lr=lr, weight_decay=0.01)
+    steps = max(1, epochs * ((len(train_records) + batch - 1) // batch))
+    step = 0
+    history = []
+    y_val = np.concatenate([r["truth"] for r in val]).astype(int) if val else None
+    for ep in range(epochs):
+        t0 = time.time()
+        order = list(range(len(train_records)))
+        rnd.shuffle(order)
+        for i in range(0, len(order), batch):
+            f = 1 - 0.9 * step / steps
+            for g in opt_t.param_groups:
+                g["lr"] = table_lr * f
+            for g in opt_d.param_groups:
+                g["lr"] = lr * f
+            items = []
+            for k in order[i:i + batch]:
+                r = train_records[k]
+                s, e = data.random_window(r, max_tokens, rnd)
+                items.append((r, s, e))
+            flat, offsets, ntok, ok, y = make_batch(items, vocab_size, buckets, rng, feature_dropout)
+            logits = window_logits(head, flat, offsets, ntok, ok)
+            target = y[ok] * (1 - label_smoothing) + label_smoothing / 2
+            loss = F.binary_cross_entropy_with_logits(logits[ok], target)
+            opt_t.zero_grad()
+            opt_d.zero_grad()
+            loss.backward()
+            opt_t.step()
+            opt_d.step()
+            step += 1
+        msg = f"context epoch {ep + 1}/{epochs} ({time.time() - t0:.0f}s, loss {loss.item():.3f})"
+        if val:
+            head.eval()
+            m = metrics.summary(y_val, predict_logits(head, val, max_tokens))
+            head.train()
+            history.append({"epoch": ep + 1, **m})
+            msg += f": validation AUROC {m['auroc']:.4f} TPR@1% {m['tpr_at_1fpr']:.3f}"
+        log(msg)
+    head.eval()
+    return head, history
+
+
+def save_head(head, path, meta=None):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    torch.save({"config": head.config, "state": head.state_dict(), "meta": meta or {}}, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def load_head(path):
+    """-> (ContextHead in eval mode, metadata)"""
+    st = torch.load(path, map_location="cpu")
+    c = st["config"]
+    head = ContextHead(c["vocab_size"], c["buckets"], c["dim"], c["hidden"], c["layers"], c["heads"], c["dropout"],
+                       c["max_sentences"])
+    head.load_state_dict(st["state"])
+    return head.eval(), st.get("meta", {})
+
+
+def selftest():
+    """The head over token positions (what the ONNX graph computes) == the head over sentences (what training
+    optimised), for a padded batch of windows with an empty sentence. Exit status 1 on a mismatch."""
+    V, B = 50, 997
+    torch.manual_seed(0)
+    head = ContextHead(V, B, dim=8, hidden=16, layers=2, heads=2).eval()
+    with torch.no_grad():
+        head.table.normal_()
+    docs = [[[5, 6, 7], [8], [9, 10, 11, 12], [13, 14]], [[7, 8], [], [tk.UNK, 20, 21, 22, 23, 24]]]
+    seqs = [data.assemble(d) for d in docs]
+    L = max(len(q) for q, _ in seqs) + 3
+    ids = torch.zeros(len(docs), L, dtype=torch.long)
+    for i, (q, _) in enumerate(seqs):
+        ids[i, :len(q)] = torch.tensor(q)
+    with torch.no_grad():
+        per_position = head(ids, (ids != tk.PAD).long())
+        recs = [{"ids": d, "truth": [0] * len(d)} for d in docs]
+        flat, offsets, ntok, ok, _ = make_batch([(r, 0, len(r["ids"])) for r in recs], V, B)
+        per_sentence = window_logits(head, flat, offsets, ntok, ok)
+    worst = 0.0
+    for i, (d, (_, seps)) in enumerate(zip(docs, seqs)):
+        worst = max(worst, float((per_position[i, seps] - per_sentence[i, :len(d)]).abs().max()))
+    print(json.dumps({"max_abs_diff": worst}))
+    if worst > 1e-4:
+        raise SystemExit(f"ContextHead over positions differs from the sentence-level computation: {worst}")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["selftest"]:
+        return selftest()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--train", required=True)
+    ap.add_argument("--validation")
+    ap.add_argument("--vocab", required=True, help="directory with tokenizer.json (the encoder's tokenizer)")
+    ap.add_argument("--out", required=True, help="context.pt to write")
+    ap.add_argument("--buckets", type=int, default=1 << 18)
+    ap.add_argument("--dim", type=int, default=16)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--table-lr", type=float, default=0.005)
+    ap.add_argument("--feature-dropout", type=float, default=0.3)
+    ap.add_argument("--dropout", type=float, default=0.2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--hold-out", metavar="PARAPHRASER",
+                    help="drop this paraphraser's records from the training split (generalisation check)")
+    ap.add_argument("--eval-paraphraser", metavar="PARAPHRASER",
+                    help="validate on this paraphraser's records and the human-only ones only")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    tok = tk.WordPieceTokenizer.from_dir(a.vocab)
+    train = data.encode_records(data.read_pasted(a.train), tok, a.max_tokens)
+    val = data.encode_records(data.read_pasted(a.validation), tok, a.max_tokens) if a.validation else None
+    if a.hold_out:
+        train = [r for r in train if r["fields"].get("paraphraser") != a.hold_out]
+    if a.eval_paraphraser and val is not None:
+        val = [r for r in val if r["fields"].get("paraphraser") in (a.eval_paraphraser, None)]
+
+    def log(msg):
+        print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
+
+    head, history = train_head(train, len(tok), a.buckets, a.max_tokens, a.epochs, a.lr, a.table_lr, dim=a.dim,
+                               hidden=a.hidden, layers=a.layers, feature_dropout=a.feature_dropout,
+                               dropout=a.dropout, seed=a.seed, log=log, val=val)
+    meta = {"train": a.train, "hold_out": a.hold_out, "epochs": a.epochs, "lr": a.lr, "table_lr": a.table_lr,
+            "feature_dropout": a.feature_dropout, "dropout": a.dropout, "history": history,
+            "sentences": sum(len(r["truth"]) for r in train)}
+    save_head(head, a.out, meta=meta)
+    log(f"wrote {a.out}" + (f" ({json.dumps(history[-1])})" if history else ""))
+
+
+if __name__ == "__main__":
+    main()
