@@ -275,10 +275,7 @@ def main(argv=None):
     if argv[:1] == ["selftest"]:
         return selftest()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--train", required=True)
-    ap.add_argument("--validation")
-    ap.add_argument("--vocab", required=True, help="directory with tokenizer.json (the encoder's tokenizer)")
-    ap.add_argument("--out", required=True, help="context.pt to write")
+    data.add_head_args(ap, "context.pt to write")
     ap.add_argument("--buckets", type=int, default=1 << 18)
     ap.add_argument("--dim", type=int, default=16)
     ap.add_argument("--hidden", type=int, default=64)
@@ -289,21 +286,9 @@ def main(argv=None):
     ap.add_argument("--feature-dropout", type=float, default=0.3)
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-tokens", type=int, default=256)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--hold-out", metavar="PARAPHRASER",
-                    help="drop this paraphraser's records from the training split (generalisation check)")
-    ap.add_argument("--eval-paraphraser", metavar="PARAPHRASER",
-                    help="validate on this paraphraser's records and the human-only ones only")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
-    tok = tk.WordPieceTokenizer.from_dir(a.vocab)
-    train = data.encode_records(data.read_pasted(a.train), tok, a.max_tokens)
-    val = data.encode_records(data.read_pasted(a.validation), tok, a.max_tokens) if a.validation else None
-    if a.hold_out:
-        train = [r for r in train if r["fields"].get("paraphraser") != a.hold_out]
-    if a.eval_paraphraser and val is not None:
-        val = [r for r in val if r["fields"].get("paraphraser") in (a.eval_paraphraser, None)]
+    tok, train, val = data.load_head_splits(a)
 
     def log(msg):
         print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)

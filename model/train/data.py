@@ -307,3 +307,34 @@ def shuffle_split(items, seed=0):
     items = list(items)
     random.Random(seed).shuffle(items)
     return items
+
+
+# ----------------------------------------------------------------------------------------------
+# Command-line splits for the heads trained beside the encoder (wide.py, context.py)
+
+
+def add_head_args(ap, out_help):
+    """The options every head trainer takes: splits, tokenizer, output, and a leave-one-paraphraser-out check."""
+    ap.add_argument("--train", required=True)
+    ap.add_argument("--validation")
+    ap.add_argument("--vocab", required=True, help="directory with tokenizer.json (the encoder's tokenizer)")
+    ap.add_argument("--out", required=True, help=out_help)
+    ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--hold-out", metavar="PARAPHRASER",
+                    help="drop this paraphraser's records from the training split (generalisation check)")
+    ap.add_argument("--eval-paraphraser", metavar="PARAPHRASER",
+                    help="validate on this paraphraser's records and the human-only ones only")
+
+
+def load_head_splits(a):
+    """-> (tokenizer, encoded training records, encoded validation records or None), --hold-out and
+    --eval-paraphraser applied."""
+    tok = tk.WordPieceTokenizer.from_dir(a.vocab)
+    train = encode_records(read_pasted(a.train), tok, a.max_tokens)
+    val = encode_records(read_pasted(a.validation), tok, a.max_tokens) if a.validation else None
+    if a.hold_out:
+        train = [r for r in train if r["fields"].get("paraphraser") != a.hold_out]
+    if a.eval_paraphraser and val is not None:
+        val = [r for r in val if r["fields"].get("paraphraser") in (a.eval_paraphraser, None)]
+    return tok, train, val
