@@ -1,7 +1,8 @@
 """The context half of a ptd model: a sentence-level transformer over bag-of-n-gram sentence vectors.
 
 Each sentence of a window becomes a vector: the mean of learned embeddings of its WordPiece unigrams and hashed
-bigrams (the wide half's features, wide.py, but D numbers per feature instead of one) plus its length. Two small
+bigrams (the wide half's features, wide.py, but D numbers per feature instead of one) and of the trigrams of its
+tokens' shapes (casing, digits, punctuation: habits that polishing changes whatever the words), plus its length. Two small
 transformer layers then read the window's sentences against each other, so a sentence is judged by its own words
 *and* by how it differs from the sentences around it — a rewritten span reads tidier than the human text around
 it, whichever model wrote it. On 2 CPU cores it trains in about two minutes an epoch, and alone it scores unseen
@@ -38,10 +39,35 @@ from wide import PRIME  # noqa: E402
 NEG = -1e4  # additive attention mask; finite so a row without keys cannot turn into NaN
 
 
-def sentence_features(ids, vocab_size, buckets):
-    """Feature indices of one sentence: its token ids and its hashed adjacent pairs (empty for an empty sentence,
-    whose vector is then zero, as in the graph)."""
-    return list(ids) + [vocab_size + (a * PRIME + b) % (buckets - vocab_size) for a, b in zip(ids, ids[1:])]
+N_SHAPES = 16
+_PUNCT_SHAPES = {".": 7, ",": 8, "'": 9, '"': 9, "\u2019": 9, "\u201c": 9, "\u201d": 9, "-": 11, "\u2014": 11, "\u2013": 11,
+                 "(": 12, ")": 12, ":": 13, ";": 13, "?": 14, "!": 14}
+
+
+def token_shape(token):
+    """The shape class of a WordPiece token (0..15): special, lower-case word, Capitalised, ALL-CAPS, digits,
+    lower/other continuation (##), and the punctuation marks polishing changes most. Trigrams of shapes show
+    casing and punctuation habits ("i think so , but" vs "I think so, but") whatever the words are."""
+    if token.startswith("[") and token.endswith("]"):
+        return 0
+    cont = token.startswith("##")
+    c = token[2:] if cont else token
+    if c.isdigit():
+        return 4
+    if c.isalpha():
+        if cont:
+            return 5 if c.islower() else 6
+        if c.islower():
+            return 1
+        if c.isupper() and len(c) > 1:
+            return 3
+        return 2 if c[0].isupper() else 15
+    return _PUNCT_SHAPES.get(c, 10)
+
+
+def vocabulary_shapes(tok):
+    """Per vocabulary id: token_shape of its token."""
+    return [token_shape(tok.inv[i]) for i in range(len(tok))]
 
 
 class Block(nn.Module):
@@ -72,18 +98,37 @@ class Block(nn.Module):
 
 
 class ContextHead(nn.Module):
-    def __init__(self, vocab_size, buckets, dim=16, hidden=64, layers=2, heads=4, dropout=0.2, max_sentences=64):
+    """Features of a sentence: its token ids (rows < V), its adjacent token pairs hashed into [V, buckets) as in
+    wide.py, and, with `shapes` (vocabulary_shapes), the trigram of token shapes ending at each token
+    (rows buckets + (s[k-2] * 16 + s[k-1]) * 16 + s[k], 0 before the sentence start)."""
+
+    def __init__(self, vocab_size, buckets, dim=16, hidden=64, layers=2, heads=4, dropout=0.2, max_sentences=64,
+                 shapes=None):
         super().__init__()
+        self.use_shapes = shapes is not None
         self.config = {"vocab_size": vocab_size, "buckets": buckets, "dim": dim, "hidden": hidden, "layers": layers,
-                       "heads": heads, "dropout": dropout, "max_sentences": max_sentences}
+                       "heads": heads, "dropout": dropout, "max_sentences": max_sentences,
+                       "shapes": N_SHAPES if self.use_shapes else 0}
         self.vocab_size, self.buckets, self.max_sentences = vocab_size, buckets, max_sentences
-        self.table = nn.Parameter(torch.randn(buckets, dim) * 0.02)
+        rows = buckets + (N_SHAPES ** 3 if self.use_shapes else 0)
+        self.table = nn.Parameter(torch.randn(rows, dim) * 0.02)
+        self.register_buffer("shape", torch.tensor(shapes if self.use_shapes else [0], dtype=torch.long))
+        self._shapes = list(shapes) if self.use_shapes else None
         self.inp = nn.Linear(dim + 1, hidden)
         self.pos = nn.Embedding(max_sentences, hidden)
         nn.init.normal_(self.pos.weight, std=0.02)
         self.blocks = nn.ModuleList([Block(hidden, heads, dropout) for _ in range(layers)])
         self.out = nn.Linear(hidden, 1)
         self.lin = nn.Linear(dim, 1)
+
+    def features(self, ids):
+        """Feature rows of one sentence (empty for an empty sentence, whose vector is then zero, as in the graph)."""
+        V, B = self.vocab_size, self.buckets
+        f = list(ids) + [V + (a * PRIME + b) % (B - V) for a, b in zip(ids, ids[1:])]
+        if self.use_shapes:
+            s = [0, 0] + [self._shapes[i] for i in ids]
+            f += [B + (s[k] * N_SHAPES + s[k + 1]) * N_SHAPES + s[k + 2] for k in range(len(ids))]
+        return f
 
     def sentence_logits(self, vec, ntok, pos, key_ok):
         """vec [b, n, dim] sentence vectors, ntok [b, n] token counts, pos [b, n] sentence index in the window,
@@ -110,13 +155,23 @@ class ContextHead(nn.Module):
         pair = word & F.pad(word[:, :-1], (1, 0))
         bucket = self.vocab_size + torch.remainder(prev * PRIME + ids, self.buckets - self.vocab_size)
         n = ids.shape[1]
-        emb = self.table[torch.cat([ids, bucket], 1)]  # one Gather: the int8 quantizer gives a table one copy
+        rows = [ids, bucket]
+        if self.use_shapes:
+            sh = self.shape[ids]
+            w1 = F.pad(word[:, :-1], (1, 0))
+            w2 = F.pad(word[:, :-2], (2, 0)) & w1  # two back, in the same sentence
+            p1 = F.pad(sh[:, :-1], (1, 0)) * w1.long()
+            p2 = F.pad(sh[:, :-2], (2, 0)) * w2.long()
+            rows.append(self.buckets + (p2 * N_SHAPES + p1) * N_SHAPES + sh)
+        emb = self.table[torch.cat(rows, 1)]  # one Gather: the int8 quantizer gives a table one copy
         wf, pf = word.to(emb.dtype), pair.to(emb.dtype)
-        total = emb[:, :n] * wf[..., None] + emb[:, n:] * pf[..., None]
+        total = emb[:, :n] * wf[..., None] + emb[:, n:2 * n] * pf[..., None]
+        if self.use_shapes:
+            total = total + emb[:, 2 * n:] * wf[..., None]
         sep = is_sep.long()
         seg = torch.cumsum(sep, dim=1) - sep  # a [SEP] belongs to the sentence it ends
         same = (seg[:, :, None] == seg[:, None, :]).to(emb.dtype)
-        count = torch.matmul(same, (wf + pf)[..., None])
+        count = torch.matmul(same, (wf + pf + (wf if self.use_shapes else 0.0))[..., None])
         vec = torch.matmul(same, total) / torch.clamp(count, min=1.0)
         ntok = torch.matmul(same, wf[..., None])[..., 0]
         return self.sentence_logits(vec, ntok, seg, is_sep)
@@ -143,7 +198,7 @@ def predict_logits(head, records, max_tokens):
     return np.concatenate([p["logit"] for p in preds]) if preds else np.zeros(0)
 
 
-def make_batch(items, vocab_size, buckets, rng=None, feature_dropout=0.0):
+def make_batch(items, head, rng=None, feature_dropout=0.0):
     """items: (record, start, end) windows -> (flat features, offsets, token counts [b, n], key_ok [b, n],
     labels [b, n])."""
     n = max(e - s for _, s, e in items)
@@ -153,7 +208,7 @@ def make_batch(items, vocab_size, buckets, rng=None, feature_dropout=0.0):
     y = torch.zeros(len(items), n)
     for i, (r, s, e) in enumerate(items):
         for j, k in enumerate(range(s, e)):
-            f = sentence_features(r["ids"][k], vocab_size, buckets)
+            f = head.features(r["ids"][k])
             if feature_dropout > 0 and f:
                 keep = rng.random(len(f)) >= feature_dropout
                 f = [x for x, kp in zip(f, keep) if kp] or f[:1]
@@ -176,13 +231,13 @@ def window_logits(head, flat, offsets, ntok, ok):
 
 def train_head(train_records, vocab_size, buckets, max_tokens=256, epochs=3, lr=1e-3, table_lr=0.01, batch=32,
                dim=16, hidden=64, layers=2, feature_dropout=0.3, dropout=0.2, label_smoothing=0.05, seed=0,
-               log=print, val=None):
+               log=print, val=None, shapes=None):
     """SparseAdam on the feature table, AdamW on the rest, both decaying linearly to 10%; random windows of
     whole sentences (as the encoder is trained), feature dropout against leaning on a few n-grams."""
     torch.manual_seed(seed)
     rnd = random.Random(seed)
     rng = np.random.default_rng(seed)
-    head = ContextHead(vocab_size, buckets, dim, hidden, layers, dropout=dropout)
+    head = ContextHead(vocab_size, buckets, dim, hidden, layers, dropout=dropout, shapes=shapes)
     dense = [p for name, p in head.named_parameters() if name != "table"]
     opt_t = torch.optim.SparseAdam([head.table], lr=table_lr)
     opt_d = torch.optim.AdamW(dense, lr=lr, weight_decay=0.01)
@@ -205,7 +260,7 @@ def train_head(train_records, vocab_size, buckets, max_tokens=256, epochs=3, lr=
                 r = train_records[k]
                 s, e = data.random_window(r, max_tokens, rnd)
                 items.append((r, s, e))
-            flat, offsets, ntok, ok, y = make_batch(items, vocab_size, buckets, rng, feature_dropout)
+            flat, offsets, ntok, ok, y = make_batch(items, head, rng, feature_dropout)
             logits = window_logits(head, flat, offsets, ntok, ok)
             target = y[ok] * (1 - label_smoothing) + label_smoothing / 2
             loss = F.binary_cross_entropy_with_logits(logits[ok], target)
@@ -237,20 +292,33 @@ def load_head(path):
     """-> (ContextHead in eval mode, metadata)"""
     st = torch.load(path, map_location="cpu")
     c = st["config"]
+    shapes = [0] * c["vocab_size"] if c.get("shapes") else None  # the real ones come with the state
     head = ContextHead(c["vocab_size"], c["buckets"], c["dim"], c["hidden"], c["layers"], c["heads"], c["dropout"],
-                       c["max_sentences"])
+                       c["max_sentences"], shapes)
     head.load_state_dict(st["state"])
+    if head.use_shapes:
+        head._shapes = head.shape.tolist()
     return head.eval(), st.get("meta", {})
 
 
 def selftest():
     """The head over token positions (what the ONNX graph computes) == the head over sentences (what training
-    optimised), for a padded batch of windows with an empty sentence. Exit status 1 on a mismatch."""
+    optimised), with and without shape features, for a padded batch of windows with an empty sentence and
+    one-token sentences. Exit status 1 on a mismatch."""
     V, B = 50, 997
     torch.manual_seed(0)
-    head = ContextHead(V, B, dim=8, hidden=16, layers=2, heads=2).eval()
-    with torch.no_grad():
-        head.table.normal_()
+    worst = 0.0
+    for shapes in (None, [i % N_SHAPES for i in range(V)]):
+        head = ContextHead(V, B, dim=8, hidden=16, layers=2, heads=2, shapes=shapes).eval()
+        with torch.no_grad():
+            head.table.normal_()
+        worst = max(worst, _selftest_diff(head))
+    print(json.dumps({"max_abs_diff": worst}))
+    if worst > 1e-4:
+        raise SystemExit(f"ContextHead over positions differs from the sentence-level computation: {worst}")
+
+
+def _selftest_diff(head):
     docs = [[[5, 6, 7], [8], [9, 10, 11, 12], [13, 14]], [[7, 8], [], [tk.UNK, 20, 21, 22, 23, 24]]]
     seqs = [data.assemble(d) for d in docs]
     L = max(len(q) for q, _ in seqs) + 3
@@ -260,14 +328,12 @@ def selftest():
     with torch.no_grad():
         per_position = head(ids, (ids != tk.PAD).long())
         recs = [{"ids": d, "truth": [0] * len(d)} for d in docs]
-        flat, offsets, ntok, ok, _ = make_batch([(r, 0, len(r["ids"])) for r in recs], V, B)
+        flat, offsets, ntok, ok, _ = make_batch([(r, 0, len(r["ids"])) for r in recs], head)
         per_sentence = window_logits(head, flat, offsets, ntok, ok)
     worst = 0.0
     for i, (d, (_, seps)) in enumerate(zip(docs, seqs)):
         worst = max(worst, float((per_position[i, seps] - per_sentence[i, :len(d)]).abs().max()))
-    print(json.dumps({"max_abs_diff": worst}))
-    if worst > 1e-4:
-        raise SystemExit(f"ContextHead over positions differs from the sentence-level computation: {worst}")
+    return worst
 
 
 def main(argv=None):
@@ -278,6 +344,7 @@ def main(argv=None):
     data.add_head_args(ap, "context.pt to write")
     ap.add_argument("--buckets", type=int, default=1 << 18)
     ap.add_argument("--dim", type=int, default=16)
+    ap.add_argument("--no-shapes", action="store_true", help="leave out the token-shape trigram features")
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=3)
@@ -295,8 +362,9 @@ def main(argv=None):
 
     head, history = train_head(train, len(tok), a.buckets, a.max_tokens, a.epochs, a.lr, a.table_lr, dim=a.dim,
                                hidden=a.hidden, layers=a.layers, feature_dropout=a.feature_dropout,
-                               dropout=a.dropout, seed=a.seed, log=log, val=val)
-    meta = {"train": a.train, "hold_out": a.hold_out, "epochs": a.epochs, "lr": a.lr, "table_lr": a.table_lr,
+                               dropout=a.dropout, seed=a.seed, log=log, val=val,
+                               shapes=None if a.no_shapes else vocabulary_shapes(tok))
+    meta = {"train": a.train, "hold_out": a.hold_out, "shapes": not a.no_shapes, "epochs": a.epochs, "lr": a.lr, "table_lr": a.table_lr,
             "feature_dropout": a.feature_dropout, "dropout": a.dropout, "history": history,
             "sentences": sum(len(r["truth"]) for r in train)}
     save_head(head, a.out, meta=meta)

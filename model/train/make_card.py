@@ -63,7 +63,10 @@ def context_lines(ptd):
     t = c.get("train") or {}
     return [f"- Context head, in the same ONNX graph (model/train/context.py): each sentence of a window becomes the "
             f"mean of {c['dim']}-number embeddings of its WordPiece tokens and hashed token bigrams ({c['buckets']:,} "
-            f"rows; int8 per row in the q8 file) plus its length; {c['layers']} transformer layers (hidden "
+            f"rows)"
+            + (f" and of the trigrams of its tokens' shapes (casing, digits, continuation, punctuation mark: "
+               f"{c['shapes'] ** 3:,} rows)" if c.get("shapes") else "")
+            + f" plus its length (int8 per row in the q8 file); {c['layers']} transformer layers (hidden "
             f"{c['hidden']}, {c['heads']} heads) then read the window's sentences against each other. Trained on the "
             f"train split for {t.get('epochs')} epochs (feature dropout {t.get('feature_dropout')}, dropout "
             f"{t.get('dropout')})."]
@@ -116,7 +119,8 @@ def main(argv=None):
         *wide_lines(ptd),
         f"- Parameters: {tr.get('parameters', 0):,} in the encoder"
         + (f", {ptd['wide']['buckets']:,} wide weights" if ptd.get("wide") else "")
-        + (f", {ptd['context']['buckets'] * ptd['context']['dim']:,} context-head embedding numbers"
+        + (f", {(ptd['context']['buckets'] + (ptd['context'].get('shapes') or 0) ** 3) * ptd['context']['dim']:,} "
+           "context-head embedding numbers"
            if ptd.get("context") else "") + ".",
         f"- Files: onnx/model.onnx (fp32) {fp32:.1f} MB, onnx/model_quantized.onnx (int8, dynamic) {q8:.1f} MB.",
         "- Input: `[CLS] s1 [SEP] s2 [SEP] … sN [SEP]`, each sentence tokenized alone; sentence i is scored at the "
