@@ -37,6 +37,7 @@ import tokenizer as tk  # noqa: E402
 from wide import PRIME  # noqa: E402
 
 NEG = -1e4  # additive attention mask; finite so a row without keys cannot turn into NaN
+_LOW = -1e9  # "no feature here" for max pooling; finite, so it exports and quantizes like any number
 
 
 N_SHAPES = 16
@@ -103,23 +104,25 @@ class ContextHead(nn.Module):
     (rows buckets + (s[k-2] * 16 + s[k-1]) * 16 + s[k], 0 before the sentence start)."""
 
     def __init__(self, vocab_size, buckets, dim=16, hidden=64, layers=2, heads=4, dropout=0.2, max_sentences=64,
-                 shapes=None):
+                 shapes=None, max_pool=False):
         super().__init__()
         self.use_shapes = shapes is not None
+        self.max_pool = max_pool
         self.config = {"vocab_size": vocab_size, "buckets": buckets, "dim": dim, "hidden": hidden, "layers": layers,
                        "heads": heads, "dropout": dropout, "max_sentences": max_sentences,
-                       "shapes": N_SHAPES if self.use_shapes else 0}
+                       "shapes": N_SHAPES if self.use_shapes else 0, "pool": "mean+max" if max_pool else "mean"}
         self.vocab_size, self.buckets, self.max_sentences = vocab_size, buckets, max_sentences
         rows = buckets + (N_SHAPES ** 3 if self.use_shapes else 0)
         self.table = nn.Parameter(torch.randn(rows, dim) * 0.02)
         self.register_buffer("shape", torch.tensor(shapes if self.use_shapes else [0], dtype=torch.long))
         self._shapes = list(shapes) if self.use_shapes else None
-        self.inp = nn.Linear(dim + 1, hidden)
+        width = 2 * dim if max_pool else dim  # the sentence vector: mean of its feature rows (and their maximum)
+        self.inp = nn.Linear(width + 1, hidden)
         self.pos = nn.Embedding(max_sentences, hidden)
         nn.init.normal_(self.pos.weight, std=0.02)
         self.blocks = nn.ModuleList([Block(hidden, heads, dropout) for _ in range(layers)])
         self.out = nn.Linear(hidden, 1)
-        self.lin = nn.Linear(dim, 1)
+        self.lin = nn.Linear(width, 1)
 
     def features(self, ids):
         """Feature rows of one sentence (empty for an empty sentence, whose vector is then zero, as in the graph)."""
@@ -173,6 +176,15 @@ class ContextHead(nn.Module):
         same = (seg[:, :, None] == seg[:, None, :]).to(emb.dtype)
         count = torch.matmul(same, (wf + pf + (wf if self.use_shapes else 0.0))[..., None])
         vec = torch.matmul(same, total) / torch.clamp(count, min=1.0)
+        if self.max_pool:
+            # per position the maximum over its features, then over the positions of its sentence; a sentence
+            # without features (empty) gets 0, as an empty bag does in training
+            parts = [torch.where(word[..., None], emb[:, :n], _LOW), torch.where(pair[..., None], emb[:, n:2 * n], _LOW)]
+            if self.use_shapes:
+                parts.append(torch.where(word[..., None], emb[:, 2 * n:], _LOW))
+            per_pos = torch.stack(parts, 0).amax(0)
+            top = torch.where(same[..., None] > 0, per_pos[:, None, :, :], _LOW).amax(2)
+            vec = torch.cat([vec, torch.where(top > _LOW / 2, top, torch.zeros_like(top))], -1)
         ntok = torch.matmul(same, wf[..., None])[..., 0]
         return self.sentence_logits(vec, ntok, seg, is_sep)
 
@@ -220,9 +232,22 @@ def make_batch(items, head, rng=None, feature_dropout=0.0):
     return torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long), ntok, ok, y
 
 
+def _bag_max(flat, offsets, table):
+    """Per bag, the elementwise maximum of its rows (0 for an empty bag), with a sparse gradient for the table
+    (EmbeddingBag's "max" mode has none, and SparseAdam needs one)."""
+    rows = F.embedding(flat, table, sparse=True)
+    n, d = len(offsets), table.shape[1]
+    ends = torch.cat([offsets[1:], torch.tensor([len(flat)])])
+    bag = torch.repeat_interleave(torch.arange(n), ends - offsets)
+    top = torch.full((n, d), _LOW).scatter_reduce(0, bag[:, None].expand(-1, d), rows, "amax", include_self=True)
+    return torch.where(top > _LOW / 2, top, torch.zeros_like(top))
+
+
 def window_logits(head, flat, offsets, ntok, ok):
     """Training-side forward over a batch of sentence windows."""
     vec_rows = F.embedding_bag(flat, head.table, offsets, mode="mean", sparse=True)
+    if head.max_pool:
+        vec_rows = torch.cat([vec_rows, _bag_max(flat, offsets, head.table)], -1)
     vec = torch.zeros(ok.shape[0], ok.shape[1], vec_rows.shape[1])
     vec[ok] = vec_rows
     pos = torch.arange(ok.shape[1])[None].expand(ok.shape[0], -1)
@@ -231,13 +256,13 @@ def window_logits(head, flat, offsets, ntok, ok):
 
 def train_head(train_records, vocab_size, buckets, max_tokens=256, epochs=3, lr=1e-3, table_lr=0.01, batch=32,
                dim=16, hidden=64, layers=2, feature_dropout=0.3, dropout=0.2, label_smoothing=0.05, seed=0,
-               log=print, val=None, shapes=None):
+               log=print, val=None, shapes=None, max_pool=False):
     """SparseAdam on the feature table, AdamW on the rest, both decaying linearly to 10%; random windows of
     whole sentences (as the encoder is trained), feature dropout against leaning on a few n-grams."""
     torch.manual_seed(seed)
     rnd = random.Random(seed)
     rng = np.random.default_rng(seed)
-    head = ContextHead(vocab_size, buckets, dim, hidden, layers, dropout=dropout, shapes=shapes)
+    head = ContextHead(vocab_size, buckets, dim, hidden, layers, dropout=dropout, shapes=shapes, max_pool=max_pool)
     dense = [p for name, p in head.named_parameters() if name != "table"]
     opt_t = torch.optim.SparseAdam([head.table], lr=table_lr)
     opt_d = torch.optim.AdamW(dense, lr=lr, weight_decay=0.01)
@@ -294,7 +319,7 @@ def load_head(path):
     c = st["config"]
     shapes = [0] * c["vocab_size"] if c.get("shapes") else None  # the real ones come with the state
     head = ContextHead(c["vocab_size"], c["buckets"], c["dim"], c["hidden"], c["layers"], c["heads"], c["dropout"],
-                       c["max_sentences"], shapes)
+                       c["max_sentences"], shapes, c.get("pool") == "mean+max")
     head.load_state_dict(st["state"])
     if head.use_shapes:
         head._shapes = head.shape.tolist()
@@ -308,8 +333,9 @@ def selftest():
     V, B = 50, 997
     torch.manual_seed(0)
     worst = 0.0
-    for shapes in (None, [i % N_SHAPES for i in range(V)]):
-        head = ContextHead(V, B, dim=8, hidden=16, layers=2, heads=2, shapes=shapes).eval()
+    for shapes, max_pool in ((None, False), ([i % N_SHAPES for i in range(V)], False),
+                             ([i % N_SHAPES for i in range(V)], True)):
+        head = ContextHead(V, B, dim=8, hidden=16, layers=2, heads=2, shapes=shapes, max_pool=max_pool).eval()
         with torch.no_grad():
             head.table.normal_()
         worst = max(worst, _selftest_diff(head))
@@ -345,6 +371,8 @@ def main(argv=None):
     ap.add_argument("--buckets", type=int, default=1 << 18)
     ap.add_argument("--dim", type=int, default=16)
     ap.add_argument("--no-shapes", action="store_true", help="leave out the token-shape trigram features")
+    ap.add_argument("--max-pool", action="store_true",
+                    help="sentence vector = mean and elementwise maximum of its feature rows (default: mean)")
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=3)
@@ -363,8 +391,9 @@ def main(argv=None):
     head, history = train_head(train, len(tok), a.buckets, a.max_tokens, a.epochs, a.lr, a.table_lr, dim=a.dim,
                                hidden=a.hidden, layers=a.layers, feature_dropout=a.feature_dropout,
                                dropout=a.dropout, seed=a.seed, log=log, val=val,
-                               shapes=None if a.no_shapes else vocabulary_shapes(tok))
-    meta = {"train": a.train, "hold_out": a.hold_out, "shapes": not a.no_shapes, "epochs": a.epochs, "lr": a.lr, "table_lr": a.table_lr,
+                               shapes=None if a.no_shapes else vocabulary_shapes(tok), max_pool=a.max_pool)
+    meta = {"train": a.train, "hold_out": a.hold_out, "shapes": not a.no_shapes, "max_pool": a.max_pool,
+            "epochs": a.epochs, "lr": a.lr, "table_lr": a.table_lr,
             "feature_dropout": a.feature_dropout, "dropout": a.dropout, "history": history,
             "sentences": sum(len(r["truth"]) for r in train)}
     save_head(head, a.out, meta=meta)
