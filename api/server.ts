@@ -23,7 +23,11 @@ export interface ServerOptions {
   debug?: boolean;
   limits?: Partial<Limits>;
   logger?: Logger;
-  /** Loads one model; model/node.ts's loadNodeDetector unless a test gives another. */
+  /**
+   * Loads one model; by default model/worker's loadWorkerDetector, which runs each model in its own worker
+   * thread (onnxruntime-node infers on the calling thread, so in-process models would stall every other
+   * request, /healthz included, for as long as a batch takes). Tests give fakes.
+   */
   loader?: Loader;
   routers?: ExtraRouter[];
   /** How long shutdown waits for requests in flight before cutting connections. */
@@ -80,7 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   logger.info({ url, models: registry.names, default: registry.defaultName }, 'listening; loading models');
 
   const device = options.device ?? 'auto';
-  const loader = options.loader ?? (await import('../model/node.ts')).loadNodeDetector;
+  const loader = options.loader ?? (await import('../model/worker/client.ts')).loadWorkerDetector;
   const ready = registry.load(loader, { device, dtype: options.dtype }).then(() => {
     for (const slot of registry.slots.values()) {
       const info = slot.detector!.info;

@@ -25,6 +25,8 @@ import random
 import sys
 import time
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -35,6 +37,9 @@ import data  # noqa: E402
 import metrics  # noqa: E402
 import tokenizer as tk  # noqa: E402
 from wide import PRIME  # noqa: E402
+
+# torch 1.13 calls scatter_reduce "beta"; the max pooling below relies on it (amax, with gradients)
+warnings.filterwarnings("ignore", message="scatter_reduce\\(\\) is in beta")
 
 NEG = -1e4  # additive attention mask; finite so a row without keys cannot turn into NaN
 _LOW = -1e9  # "no feature here" for max pooling; finite, so it exports and quantizes like any number
