@@ -61,7 +61,8 @@ export async function loadWorkerDetector(options: DetectorLoadOptions): Promise<
     else if (m.type === 'scored' || m.type === 'failed') {
       const p = pending.get(m.id);
       pending.delete(m.id);
-      if (m.type === 'scored') p?.resolve(m.results);
+      // the model info is the client's (the API adds the devices tried before this one to it)
+      if (m.type === 'scored') p?.resolve(m.results.map((r) => ({ ...r, model: modelInfo() })));
       else p?.reject(fromWire(m.error));
     }
   });
@@ -78,7 +79,8 @@ export async function loadWorkerDetector(options: DetectorLoadOptions): Promise<
     });
   }
 
-  return {
+  const modelInfo = () => ({ ...detector.info, fallbacks: detector.info.fallbacks.map((f) => ({ ...f })) });
+  const detector: Detector = {
     info: ready.info,
     thresholds: ready.thresholds,
     defaultThreshold: ready.defaultThreshold,
@@ -96,4 +98,5 @@ export async function loadWorkerDetector(options: DetectorLoadOptions): Promise<
       return disposing;
     },
   };
+  return detector;
 }

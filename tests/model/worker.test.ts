@@ -44,6 +44,19 @@ describe('detector in a worker thread', () => {
     expect(sentences).toEqual(await inProcess.scoreSentences(DOCS[2]!.sentences!));
   });
 
+  it('reports the model info as the caller sees it, including devices it added to the fallbacks', async () => {
+    const info = inWorker.info as { fallbacks: { device: string; reason: string }[] };
+    const before = info.fallbacks;
+    info.fallbacks = [{ device: 'cuda', reason: 'no CUDA here' }];
+    try {
+      const r = await inWorker.score(DOCS[0]!.text!);
+      expect(r.model).toEqual(inWorker.info);
+      expect(r.model.fallbacks).toEqual([{ device: 'cuda', reason: 'no CUDA here' }]);
+    } finally {
+      info.fallbacks = before;
+    }
+  });
+
   it('passes errors back with their class and message', async () => {
     await expect(inWorker.score('Some text here.', { threshold: 2 })).rejects.toThrow(RangeError);
     await expect(inWorker.score('Some text here.', { threshold: 2 })).rejects.toThrow(/threshold must be between 0 and 1/);
