@@ -43,7 +43,7 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
     expect(config.ptd.wide.buckets).toBe(4096);
     for (const k of ['deep', 'wide', 'offset', 'context']) expect(Number.isFinite(config.ptd.wide.mix[k])).toBe(true);
     // and so is the context head (sentence-level transformer over bag-of-n-gram sentence vectors)
-    expect(config.ptd.context).toMatchObject({ buckets: 4096, dim: 8, layers: 2, shapes: 16 });
+    expect(config.ptd.context).toMatchObject({ buckets: 4096, dim: 8, layers: 3, shapes: 16 });
     expect(statSync(path.join(dir, 'work', 'context', 'context.pt')).size).toBeGreaterThan(4096 * 8 * 4);
     expect(statSync(path.join(modelDir, 'onnx/model.onnx')).size).toBeGreaterThan(4096 * 4);
     // the encoder was fine-tuned again on the residual of the wide half's out-of-fold logits
