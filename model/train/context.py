@@ -17,7 +17,6 @@ The same module runs two ways, with the same weights and the same arithmetic:
   python3 model/train/context.py --train build/dataset/train.jsonl --validation build/dataset/validation.jsonl \
       --vocab model/weights/ptd-small --out model/train/runs/context/context.pt
 """
-import argparse
 import json
 import math
 import os
@@ -368,11 +367,9 @@ def _selftest_diff(head):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["selftest"]:
-        return selftest()
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    data.add_head_args(ap, "context.pt to write")
+    ap, argv = data.head_cli(argv, __doc__, "context.pt to write", selftest)
+    if ap is None:
+        return
     ap.add_argument("--buckets", type=int, default=1 << 18)
     ap.add_argument("--dim", type=int, default=16)
     ap.add_argument("--no-shapes", action="store_true", help="leave out the token-shape trigram features")
@@ -386,13 +383,8 @@ def main(argv=None):
     ap.add_argument("--feature-dropout", type=float, default=0.3)
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=0)
-    a = ap.parse_args(argv)
-    torch.set_num_threads(a.threads)
-    tok, train, val = data.load_head_splits(a)
-
-    def log(msg):
-        print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
-
+    a, tok, train, val = data.parse_head_run(ap, argv)
+    log = data.log
     head, history = train_head(train, len(tok), a.buckets, a.max_tokens, a.epochs, a.lr, a.table_lr, dim=a.dim,
                                hidden=a.hidden, layers=a.layers, feature_dropout=a.feature_dropout,
                                dropout=a.dropout, seed=a.seed, log=log, val=val,

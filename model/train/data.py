@@ -313,6 +313,21 @@ def shuffle_split(items, seed=0):
 # Command-line splits for the heads trained beside the encoder (wide.py, context.py)
 
 
+def head_cli(argv, doc, out_help, selftest):
+    """The start of every head trainer's main(): `selftest` as the first argument runs the self-check and gives
+    (None, argv); otherwise (an ArgumentParser with the shared options of add_head_args, argv)."""
+    import argparse
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["selftest"]:
+        selftest()
+        return None, argv
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_head_args(ap, out_help)
+    return ap, argv
+
+
 def add_head_args(ap, out_help):
     """The options every head trainer takes: splits, tokenizer, output, and a leave-one-paraphraser-out check."""
     ap.add_argument("--train", required=True)
@@ -325,6 +340,24 @@ def add_head_args(ap, out_help):
                     help="drop this paraphraser's records from the training split (generalisation check)")
     ap.add_argument("--eval-paraphraser", metavar="PARAPHRASER",
                     help="validate on this paraphraser's records and the human-only ones only")
+
+
+def log(msg):
+    """A timestamped progress line on stderr (the head trainers' log)."""
+    import sys
+    import time
+
+    print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
+
+
+def parse_head_run(ap, argv):
+    """Parses a head trainer's options, sets torch's thread count and loads the splits:
+    -> (options, tokenizer, training records, validation records or None)."""
+    import torch
+
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    return (a, *load_head_splits(a))
 
 
 def load_head_splits(a):

@@ -13,7 +13,6 @@ feature weights plus a bias (EmbeddingBag "mean"). WideHead computes exactly thi
   python3 model/train/wide.py --train build/dataset/train.jsonl --validation build/dataset/validation.jsonl \
       --vocab model/weights/ptd-small --out model/train/runs/wide-small/wide.pt
 """
-import argparse
 import json
 import os
 import sys
@@ -288,24 +287,17 @@ def selftest():
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["selftest"]:
-        return selftest()
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    data.add_head_args(ap, "wide.pt to write")
+    ap, argv = data.head_cli(argv, __doc__, "wide.pt to write", selftest)
+    if ap is None:
+        return
     ap.add_argument("--buckets", type=int, default=1 << 20)
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--lr", type=float, default=0.02)
     ap.add_argument("--feature-dropout", type=float, default=0.0)
     ap.add_argument("--oof", help="also write out-of-fold logits of the training records here (train.py --wide-oof)")
     ap.add_argument("--folds", type=int, default=2)
-    a = ap.parse_args(argv)
-    torch.set_num_threads(a.threads)
-    tok, train, val = data.load_head_splits(a)
-
-    def log(msg):
-        print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
-
+    a, tok, train, val = data.parse_head_run(ap, argv)
+    log = data.log
     head, history = train_head(train, len(tok), a.buckets, a.epochs, a.lr, log=log, val=val,
                                feature_dropout=a.feature_dropout)
     meta = {"train": a.train, "hold_out": a.hold_out, "epochs": a.epochs, "lr": a.lr,
