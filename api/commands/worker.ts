@@ -12,7 +12,10 @@ export interface WorkerCommandOptions {
   device: Device;
   dtype?: Dtype;
   redisUrl: string;
-  /** Loads one model; model/node.ts's loadNodeDetector unless a test gives another. */
+  /**
+   * Loads one model; by default in its own worker thread (model/worker), so that a long batch cannot hold up
+   * the timers that renew this worker's chunk locks. Tests give fakes.
+   */
   loader?: Loader;
 }
 
@@ -24,7 +27,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   const [{ default: pino }, { retryFromEnv }, { connect }, { JobWorker, locksFromEnv, memoizeDetectors }, { loadOnDevice, parseModelSpec }] =
     await Promise.all([import('pino'), import('../jobs/queue.ts'), import('../jobs/redis.ts'), import('../jobs/worker.ts'), import('../models.ts')]);
   const logger = pino({ level: process.env.PTD_LOG_LEVEL ?? 'info' }, pino.destination(2));
-  const loader = options.loader ?? (await import('../../model/node.ts')).loadNodeDetector;
+  const loader = options.loader ?? (await import('../../model/worker/client.ts')).loadWorkerDetector;
   const specs = options.models.map(parseModelSpec);
   const sources = new Map(specs.map((s) => [s.name, s.source]));
   const load = async (name: string): Promise<Detector> => {
