@@ -18,7 +18,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 
 import numpy as np
 import torch
@@ -35,8 +34,7 @@ import wide  # noqa: E402
 from modeling import BertConfig, BertForTokenClassification  # noqa: E402
 
 
-def log(msg):
-    print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
+log = data.log
 
 
 def main(argv=None):

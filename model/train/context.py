@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
 import metrics  # noqa: E402
 import tokenizer as tk  # noqa: E402
-from wide import PRIME  # noqa: E402
+from wide import bigram_rows, window_features  # noqa: E402
 
 # torch 1.13 calls scatter_reduce "beta"; the max pooling below relies on it (amax, with gradients)
 warnings.filterwarnings("ignore", message="scatter_reduce\\(\\) is in beta")
@@ -107,7 +107,7 @@ class ContextHead(nn.Module):
     wide.py, and, with `shapes` (vocabulary_shapes), the trigram of token shapes ending at each token
     (rows buckets + (s[k-2] * 16 + s[k-1]) * 16 + s[k], 0 before the sentence start)."""
 
-    def __init__(self, vocab_size, buckets, dim=16, hidden=64, layers=2, heads=4, dropout=0.2, max_sentences=64,
+    def __init__(self, vocab_size, buckets, dim=16, hidden=64, layers=3, heads=4, dropout=0.2, max_sentences=64,
                  shapes=None, max_pool=False):
         super().__init__()
         self.use_shapes = shapes is not None
@@ -130,8 +130,8 @@ class ContextHead(nn.Module):
 
     def features(self, ids):
         """Feature rows of one sentence (empty for an empty sentence, whose vector is then zero, as in the graph)."""
-        V, B = self.vocab_size, self.buckets
-        f = list(ids) + [V + (a * PRIME + b) % (B - V) for a, b in zip(ids, ids[1:])]
+        B = self.buckets
+        f = list(ids) + bigram_rows(ids, self.vocab_size, B)
         if self.use_shapes:
             s = [0, 0] + [self._shapes[i] for i in ids]
             f += [B + (s[k] * N_SHAPES + s[k + 1]) * N_SHAPES + s[k + 2] for k in range(len(ids))]
@@ -155,12 +155,7 @@ class ContextHead(nn.Module):
         return self._forward(input_ids, attention_mask)
 
     def _forward(self, ids, attention_mask):
-        live = attention_mask > 0
-        word = live & (ids != tk.CLS) & (ids != tk.SEP) & (ids != tk.PAD)
-        is_sep = live & (ids == tk.SEP)
-        prev = F.pad(ids[:, :-1], (1, 0))
-        pair = word & F.pad(word[:, :-1], (1, 0))
-        bucket = self.vocab_size + torch.remainder(prev * PRIME + ids, self.buckets - self.vocab_size)
+        word, pair, bucket, is_sep, seg = window_features(ids, attention_mask, self.vocab_size, self.buckets)
         n = ids.shape[1]
         rows = [ids, bucket]
         if self.use_shapes:
@@ -175,8 +170,6 @@ class ContextHead(nn.Module):
         total = emb[:, :n] * wf[..., None] + emb[:, n:2 * n] * pf[..., None]
         if self.use_shapes:
             total = total + emb[:, 2 * n:] * wf[..., None]
-        sep = is_sep.long()
-        seg = torch.cumsum(sep, dim=1) - sep  # a [SEP] belongs to the sentence it ends
         same = (seg[:, :, None] == seg[:, None, :]).to(emb.dtype)
         count = torch.matmul(same, (wf + pf + (wf if self.use_shapes else 0.0))[..., None])
         vec = torch.matmul(same, total) / torch.clamp(count, min=1.0)

@@ -9,9 +9,12 @@ Encoding: every sentence tokenized alone (no special tokens), cut to max_tokens 
 overlapping windows cut at sentence boundaries (planWindows/contextWeight mirror model/window.ts, so Python
 evaluation merges readings as the runtime does).
 """
+import argparse
 import json
 import random
 import re
+import sys
+import time
 
 import tokenizer as tk
 
@@ -316,9 +319,6 @@ def shuffle_split(items, seed=0):
 def head_cli(argv, doc, out_help, selftest):
     """The start of every head trainer's main(): `selftest` as the first argument runs the self-check and gives
     (None, argv); otherwise (an ArgumentParser with the shared options of add_head_args, argv)."""
-    import argparse
-    import sys
-
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["selftest"]:
         selftest()
@@ -343,10 +343,7 @@ def add_head_args(ap, out_help):
 
 
 def log(msg):
-    """A timestamped progress line on stderr (the head trainers' log)."""
-    import sys
-    import time
-
+    """A timestamped progress line on stderr."""
     print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
 
 

@@ -31,10 +31,30 @@ import tokenizer as tk  # noqa: E402
 PRIME = 1000003
 
 
+def bigram_rows(ids, vocab_size, buckets):
+    """The rows of a sentence's adjacent token pairs: V + (a * PRIME + b) mod (buckets - V)."""
+    return [vocab_size + (a * PRIME + b) % (buckets - vocab_size) for a, b in zip(ids, ids[1:])]
+
+
 def sentence_features(ids, vocab_size, buckets):
     """Feature indices of one sentence (its token ids, no special tokens)."""
-    f = list(ids) + [vocab_size + (a * PRIME + b) % (buckets - vocab_size) for a, b in zip(ids, ids[1:])]
-    return f or [tk.PAD]
+    return (list(ids) + bigram_rows(ids, vocab_size, buckets)) or [tk.PAD]
+
+
+def window_features(ids, attention_mask, vocab_size, buckets):
+    """What the heads read inside a [CLS] s1 [SEP] s2 [SEP] ... window, per position (all [batch, L]):
+    word (a token of a sentence), pair (a word right after a word: its bigram counts), bucket (that bigram's
+    row, as bigram_rows), is_sep, and seg (its sentence: the number of [SEP]s before it, so a [SEP] belongs to
+    the sentence it ends)."""
+    live = attention_mask > 0
+    word = live & (ids != tk.CLS) & (ids != tk.SEP) & (ids != tk.PAD)
+    is_sep = live & (ids == tk.SEP)
+    prev = F.pad(ids[:, :-1], (1, 0))
+    pair = word & F.pad(word[:, :-1], (1, 0))
+    bucket = vocab_size + torch.remainder(prev * PRIME + ids, buckets - vocab_size)
+    sep = is_sep.long()
+    seg = torch.cumsum(sep, dim=1) - sep
+    return word, pair, bucket, is_sep, seg
 
 
 class WideHead(nn.Module):
@@ -58,19 +78,11 @@ class WideHead(nn.Module):
     def _forward(self, input_ids, attention_mask, neighbours):
         # fp32 throughout: a mean of many small weights loses too much in bf16
         ids = input_ids
-        live = attention_mask > 0
-        word = live & (ids != tk.CLS) & (ids != tk.SEP) & (ids != tk.PAD)
-        is_sep = (live & (ids == tk.SEP)).long()
-        prev = F.pad(ids[:, :-1], (1, 0))
-        prev_word = F.pad(word[:, :-1], (1, 0))
-        pair = word & prev_word
-        bucket = self.vocab_size + torch.remainder(prev * PRIME + ids, self.buckets - self.vocab_size)
+        word, pair, bucket, is_sep, seg = window_features(ids, attention_mask, self.vocab_size, self.buckets)
         wf = word.to(self.weight.dtype)
         pf = pair.to(self.weight.dtype)
         total = self.weight[ids] * wf + self.weight[bucket] * pf
         count = wf + pf
-        # sentence index of each position: the number of [SEP]s before it (a [SEP] belongs to the sentence it ends)
-        seg = torch.cumsum(is_sep, dim=1) - is_sep
         same = (seg[:, :, None] == seg[:, None, :]).to(self.weight.dtype)
         num = torch.matmul(same, total[:, :, None])[..., 0]
         den = torch.matmul(same, count[:, :, None])[..., 0]
@@ -78,7 +90,7 @@ class WideHead(nn.Module):
         if not neighbours:
             return own
         # the [SEP]s of the sentences just before and after; a sentence without any in the window keeps its own
-        adj = ((seg[:, :, None] - seg[:, None, :]).abs() == 1) & (is_sep[:, None, :] > 0)
+        adj = ((seg[:, :, None] - seg[:, None, :]).abs() == 1) & is_sep[:, None, :]
         adj = adj.to(self.weight.dtype)
         n = adj.sum(-1)
         near = torch.matmul(adj, own[:, :, None])[..., 0] / torch.clamp(n, min=1.0)
