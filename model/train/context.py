@@ -382,7 +382,8 @@ def main(argv=None):
                                hidden=a.hidden, layers=a.layers, feature_dropout=a.feature_dropout,
                                dropout=a.dropout, seed=a.seed, log=log, val=val,
                                shapes=None if a.no_shapes else vocabulary_shapes(tok), max_pool=a.max_pool)
-    meta = {"train": a.train, "hold_out": a.hold_out, "shapes": not a.no_shapes, "max_pool": a.max_pool,
+    meta = {"train": a.train, "hold_out": a.hold_out, "hold_out_family": a.hold_out_family,
+            "shapes": not a.no_shapes, "max_pool": a.max_pool,
             "epochs": a.epochs, "lr": a.lr, "table_lr": a.table_lr,
             "feature_dropout": a.feature_dropout, "dropout": a.dropout, "history": history,
             "sentences": sum(len(r["truth"]) for r in train)}

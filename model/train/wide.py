@@ -312,7 +312,7 @@ def main(argv=None):
     log = data.log
     head, history = train_head(train, len(tok), a.buckets, a.epochs, a.lr, log=log, val=val,
                                feature_dropout=a.feature_dropout)
-    meta = {"train": a.train, "hold_out": a.hold_out, "epochs": a.epochs, "lr": a.lr,
+    meta = {"train": a.train, "hold_out": a.hold_out, "hold_out_family": a.hold_out_family, "epochs": a.epochs, "lr": a.lr,
             "feature_dropout": a.feature_dropout, "buckets": a.buckets, "history": history,
             "sentences": sum(len(r["truth"]) for r in train)}
     save_head(head, a.out, meta=meta)

@@ -2,7 +2,7 @@
 // hand-written PASTED fixture, exports fp32 + int8 ONNX, and loads the result through the runtime.
 // Needs Debian's /usr/bin/python3 with python3-torch and python3-onnx (model/train/setup.sh).
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -69,6 +69,54 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
     expect(py.status).toBe(0);
     expect(JSON.parse(py.stdout).max_abs_diff).toBeLessThan(1e-4);
   });
+
+  it('rebuilds the PyTorch weights from the exported ONNX file, and refuses a config that does not match', async () => {
+    const out = path.join(dir, 'recovered');
+    // recover.py itself compares the rebuilt model's logits with the ONNX file's through transformers.js
+    const { stderr } = await run(PY, ['model/train/recover.py', modelDir, '--out', out]);
+    const check = JSON.parse(stderr.slice(stderr.indexOf('{')));
+    expect(check.fp32.maxAbsErr).toBeLessThan(1e-3);
+    for (const f of ['pytorch_model.bin', 'wide.bin', 'context.bin', 'config.json', 'tokenizer.json']) {
+      expect(statSync(path.join(out, f)).size).toBeGreaterThan(0);
+    }
+    // a config that describes a different context head (one layer fewer) must not load these weights
+    const wrong = path.join(dir, 'wrong');
+    await run('cp', ['-r', modelDir, wrong]);
+    const config = JSON.parse(readFileSync(path.join(wrong, 'config.json'), 'utf8'));
+    config.ptd.context.layers -= 1;
+    writeFileSync(path.join(wrong, 'config.json'), JSON.stringify(config));
+    const bad = spawnSync(PY, ['model/train/recover.py', wrong, '--out', path.join(dir, 'wrong-out'), '--no-node-check'],
+      { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('weights the config does not describe');
+  }, 60_000);
+
+  it('scores the heads on a family of sources held out of their training (crossfamily.py)', async () => {
+    // the fixture relabelled: its first four documents come from MixSet, the rest stay in the "spans" family
+    const lines = readFileSync(FIXTURE, 'utf8').trim().split('\n');
+    const relabelled = lines.map((l, i) => JSON.stringify({ ...JSON.parse(l), source: i < 4 ? 'mixset' : 'fixture' }));
+    const data = path.join(dir, 'families.jsonl');
+    writeFileSync(data, relabelled.join('\n') + '\n');
+    const mixsetSentences = lines.slice(0, 4).reduce((n, l) => n + JSON.parse(l).label.length, 0);
+    const out = path.join(dir, 'crossfamily.json');
+    const { stdout } = await run(PY, ['model/train/crossfamily.py', '--model', modelDir, '--recovered',
+      path.join(dir, 'recovered'), '--train', data, '--validation', data, '--work', path.join(dir, 'cf'),
+      '--families', 'mixset', '--out', out, '--threads', '1'], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const res = JSON.parse(readFileSync(out, 'utf8'));
+    for (const row of ['unseen', 'seen']) {
+      const joined = res.families.mixset[row].joined;
+      expect(joined.sentences).toBe(mixsetSentences);
+      expect(joined.auroc).toBeGreaterThanOrEqual(0);
+      expect(joined.auroc).toBeLessThanOrEqual(1);
+    }
+    expect(stdout).toContain('| mixset |');
+    // the held-out heads were trained on the other family only
+    expect(statSync(path.join(dir, 'cf', 'mixset', 'context.pt')).size).toBeGreaterThan(0);
+    const bad = spawnSync(PY, ['model/train/crossfamily.py', '--model', modelDir, '--work', path.join(dir, 'cf'),
+      '--train', data, '--validation', data, '--families', 'brown'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("unknown families ['brown']");
+  }, 60_000);
 
   it('encodes sentences in Python exactly as transformers.js does', async () => {
     const sentences = ['Hello, world!', "It's 9:30 a.m.; naïve café — “quoted” [SEP] text.", 'Zebras 😀 and 中文'];
