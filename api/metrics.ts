@@ -8,6 +8,7 @@ export interface Metrics {
   latency: Histogram<'method' | 'route'>;
   documents: Counter<'model'>;
   sentences: Counter<'model'>;
+  truncated: Counter<'model'>;
   characters: Counter<'model'>;
   modelCalls: Histogram<'model'>;
   rejected: Counter<'reason'>;
@@ -37,6 +38,12 @@ export function createMetrics(queueDepth: () => number, options: { defaultMetric
     }),
     documents: new Counter({ name: 'ptd_documents_scored_total', help: 'Documents scored.', labelNames: ['model'] as const, registers }),
     sentences: new Counter({ name: 'ptd_sentences_scored_total', help: 'Sentences scored.', labelNames: ['model'] as const, registers }),
+    truncated: new Counter({
+      name: 'ptd_sentences_truncated_total',
+      help: 'Sentences longer than one model window, scored on their beginning only.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
     characters: new Counter({
       name: 'ptd_characters_scored_total',
       help: 'Characters of the documents scored.',
@@ -74,6 +81,7 @@ export function createMetrics(queueDepth: () => number, options: { defaultMetric
       m.documents.inc({ model }, event.results.length);
       for (const r of event.results) {
         m.sentences.inc({ model }, r.coverage.scored);
+        m.truncated.inc({ model }, r.coverage.truncated);
         const last = r.sentences[r.sentences.length - 1];
         if (last) m.characters.inc({ model }, last.end);
       }

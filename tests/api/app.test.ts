@@ -368,9 +368,19 @@ describe('GET endpoints', () => {
     expect(m.type).toBe('text/plain');
     expect(m.text).toMatch(/ptd_documents_scored_total\{model="base"\} 2/);
     expect(m.text).toMatch(/ptd_sentences_scored_total\{model="base"\} 6/);
+    expect(m.text).toMatch(/ptd_sentences_truncated_total\{model="base"\} 0/);
     expect(m.text).toMatch(/ptd_http_requests_total\{method="POST",route="\/v1\/detect\/batch",status="200"\} 1/);
     expect(m.text).toMatch(/ptd_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/v1\/detect\/batch"\}/);
     expect(m.text).toMatch(/ptd_queue_depth 0/);
+  });
+
+  it('/metrics counts sentences that were too long for one window', async () => {
+    const app = appWith({ base: fakeDetector() });
+    const long = Array.from({ length: 600 }, (_, i) => `word${i}`).join(' ') + '.';
+    const res = await request(app).post('/v1/detect').send({ text: `${SAMPLE} ${long}` }).expect(200);
+    expect(res.body.coverage.truncated).toBe(1);
+    const m = await request(app).get('/metrics').expect(200);
+    expect(m.text).toMatch(/ptd_sentences_truncated_total\{model="base"\} 1/);
   });
 
   it('serves the playground with a CSP and no inline script', async () => {

@@ -33,7 +33,10 @@ export function fakeDetector(name = 'fake', device: ModelInfo['device'] = 'cpu')
     const threshold = options.threshold ?? defaultThreshold;
     const sentences = segment(text).map((s) => {
       const score = hashScore(s.text);
-      return { ...s, score, degree: score / 2, label: score >= threshold ? ('paraphrased' as const) : ('human' as const) };
+      const label = score >= threshold ? ('paraphrased' as const) : ('human' as const);
+      // like the runtime: a sentence longer than one window (here: in words) is read only up to its end
+      const truncated = s.text.split(/\s+/).length > d.maxTokens - 2;
+      return { ...s, score, degree: score / 2, label, ...(truncated ? { truncated } : {}) };
     });
     const flagged = sentences.filter((s) => s.label === 'paraphrased').length;
     return {
@@ -43,7 +46,7 @@ export function fakeDetector(name = 'fake', device: ModelInfo['device'] = 'cpu')
       score: sentences.reduce((m, s) => Math.max(m, s.score), 0),
       paraphrasedFraction: sentences.length ? flagged / sentences.length : 0,
       threshold,
-      coverage: { sentences: sentences.length, scored: sentences.length, truncated: 0 },
+      coverage: { sentences: sentences.length, scored: sentences.length, truncated: sentences.filter((s) => s.truncated).length },
       reliable: sentences.length >= 2,
     };
   };
