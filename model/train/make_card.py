@@ -48,7 +48,11 @@ def wide_lines(ptd):
             + (f" + {m['neighbours']:.3f} × mean wide logit of the sentences just before and after"
                if m.get("neighbours") else "")
             + (f" + {m['context']:.3f} × context head" if m.get("context") else "")
-            + f" {m['offset']:+.3f}, the mix fitted on the validation split (model/train/combine.py).")
+            + f" {m['offset']:+.3f}, "
+            + ("the context head's weight fixed (chosen on families of sources held out of training, see below), "
+               "the others fitted on the validation split around it" if w.get("context_weight")
+               else "the mix fitted on the validation split")
+            + " (model/train/combine.py).")
     if parts:
         line += (" Validation AUROC of each part alone (PyTorch): encoder "
                  f"{parts['deep']['auroc']:.3f}, wide {parts['wide']['auroc']:.3f}"

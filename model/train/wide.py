@@ -161,18 +161,20 @@ def load_head(path):
     return head, st.get("mix"), st.get("meta", {})
 
 
-def fit_mix(columns, y, steps=500, l2=1e-3):
+def fit_mix(columns, y, steps=500, l2=1e-3, fixed=None):
     """Logistic regression of the label on the given per-sentence logits: [weight per column..., offset].
     A small L2 penalty on the weights keeps them finite when a part separates the data (tiny fixtures); on the
-    real validation split (~19,000 sentences) it moves no weight by more than a few thousandths."""
+    real validation split (~19,000 sentences) it moves no weight by more than a few thousandths. `fixed`, per
+    sentence, is added to the logit as it is (a part whose weight was chosen beforehand)."""
     x = torch.tensor(np.stack(columns, 1), dtype=torch.float64)
     t = torch.tensor(y, dtype=torch.float64)
+    f = torch.zeros(len(t), dtype=torch.float64) if fixed is None else torch.tensor(fixed, dtype=torch.float64)
     w = torch.tensor([1.0] * len(columns) + [0.0], dtype=torch.float64, requires_grad=True)
     opt = torch.optim.LBFGS([w], max_iter=steps, line_search_fn="strong_wolfe")
 
     def closure():
         opt.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(x @ w[:-1] + w[-1], t) + l2 * (w[:-1] ** 2).sum()
+        loss = F.binary_cross_entropy_with_logits(x @ w[:-1] + w[-1] + f, t) + l2 * (w[:-1] ** 2).sum()
         loss.backward()
         return loss
 

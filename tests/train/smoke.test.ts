@@ -42,6 +42,8 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
     // the wide half is joined into the graph, with the mix fitted on validation
     expect(config.ptd.wide.buckets).toBe(4096);
     for (const k of ['deep', 'wide', 'offset', 'context']) expect(Number.isFinite(config.ptd.wide.mix[k])).toBe(true);
+    // the context head's weight is fixed (pipeline.py CONTEXT_WEIGHT), the others are fitted around it
+    expect(config.ptd.wide.mix.context).toBe(0.3);
     // and so is the context head (sentence-level transformer over bag-of-n-gram sentence vectors)
     expect(config.ptd.context).toMatchObject({ buckets: 4096, dim: 8, layers: 3, shapes: 16 });
     expect(statSync(path.join(dir, 'work', 'context', 'context.pt')).size).toBeGreaterThan(4096 * 8 * 4);
