@@ -37,6 +37,23 @@ from modeling import BertConfig, BertForTokenClassification  # noqa: E402
 log = data.log
 
 
+def head_columns(records, wide_head, context_head, max_tokens):
+    """Per sentence, flat over the records: the heads' logits as the joined graph reads them, under the mix's
+    names ("wide", "neighbours": the mean wide logit of the sentences before and after, "context" when a head
+    is given)."""
+    w = wide.sentence_logits(records, wide_head.weight.detach(), float(wide_head.bias), wide_head.vocab_size,
+                             wide_head.buckets)
+    columns = {"wide": w, "neighbours": wide.neighbour_mean(records, w)}
+    if context_head is not None:
+        columns["context"] = ctx_head.predict_logits(context_head, records, max_tokens)
+    return columns
+
+
+def mixed(weights, columns, offset):
+    """The joined logit: the columns weighted by name, plus the offset."""
+    return sum(weights[k] * v for k, v in columns.items()) + offset
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="the encoder's model directory (config.json, tokenizer)")
@@ -76,13 +93,9 @@ def main(argv=None):
     y = np.concatenate([np.array(r["truth"]) for r in val])
     preds = train.predict(deep, val, max_tokens, precision="fp32")
     deep_logit = np.concatenate([p["logit"] for p in preds])
-    wide_logit = wide.sentence_logits(val, head.weight.detach(), float(head.bias), head.vocab_size, head.buckets)
-    near_logit = wide.neighbour_mean(val, wide_logit)
-    columns = {"deep": deep_logit, "wide": wide_logit}
-    if not a.no_neighbours:
-        columns["neighbours"] = near_logit
-    if ctx is not None:
-        columns["context"] = ctx_head.predict_logits(ctx, val, max_tokens)
+    columns = {"deep": deep_logit, **head_columns(val, head, ctx, max_tokens)}
+    if a.no_neighbours:
+        del columns["neighbours"]
     if a.context_weight is not None:
         if ctx is None:
             raise SystemExit("--context-weight needs --context")
@@ -95,7 +108,7 @@ def main(argv=None):
     offset = fitted[-1]
     # WideDeep's order
     mix = [w["deep"], w["wide"], offset, w.get("neighbours", 0.0), w.get("context", 0.0)]
-    combined = sum(w[k] * columns[k] for k in columns) + offset
+    combined = mixed(w, columns, offset)
     parts = {name: {k: round(v, 5) for k, v in metrics.summary(y, s).items() if isinstance(v, float)}
              for name, s in [(k, v) for k, v in columns.items() if k != "neighbours"] + [("combined", combined)]}
     log(f"mix {mix}; validation (PyTorch, before calibration): {json.dumps(parts)}")

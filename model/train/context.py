@@ -128,6 +128,12 @@ class ContextHead(nn.Module):
         self.out = nn.Linear(hidden, 1)
         self.lin = nn.Linear(width, 1)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # the shape classes live in the `shape` buffer (exported with the graph); features() reads a list copy
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if self.use_shapes:
+            self._shapes = self.shape.tolist()
+
     def features(self, ids):
         """Feature rows of one sentence (empty for an empty sentence, whose vector is then zero, as in the graph)."""
         B = self.buckets
@@ -310,16 +316,19 @@ def save_head(head, path, meta=None):
     os.replace(path + ".tmp", path)
 
 
+def head_from_config(c):
+    """An untrained ContextHead of the shape `c` (ContextHead.config, as saved and as in config.json's
+    `ptd.context`) describes; its weights, shape classes included, come from a state dict."""
+    shapes = [0] * c["vocab_size"] if c.get("shapes") else None
+    return ContextHead(c["vocab_size"], c["buckets"], c["dim"], c["hidden"], c["layers"], c["heads"], c["dropout"],
+                       c["max_sentences"], shapes, c.get("pool") == "mean+max")
+
+
 def load_head(path):
     """-> (ContextHead in eval mode, metadata)"""
     st = torch.load(path, map_location="cpu")
-    c = st["config"]
-    shapes = [0] * c["vocab_size"] if c.get("shapes") else None  # the real ones come with the state
-    head = ContextHead(c["vocab_size"], c["buckets"], c["dim"], c["hidden"], c["layers"], c["heads"], c["dropout"],
-                       c["max_sentences"], shapes, c.get("pool") == "mean+max")
+    head = head_from_config(st["config"])
     head.load_state_dict(st["state"])
-    if head.use_shapes:
-        head._shapes = head.shape.tolist()
     return head.eval(), st.get("meta", {})
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import combine  # noqa: E402
 import context as ctx_head  # noqa: E402
 import data  # noqa: E402
 import metrics  # noqa: E402
@@ -34,21 +35,16 @@ import wide  # noqa: E402
 log = data.log
 
 
-def join(model_cfg, wide_logit, near_logit, ctx_logit):
-    """The shipped mix over the wide half, its neighbours and the context head (without the encoder)."""
-    m = model_cfg["wide"]["mix"]
-    return m["wide"] * wide_logit + m.get("neighbours", 0.0) * near_logit + m.get("context", 0.0) * ctx_logit + m["offset"]
-
-
 def score_heads(records, wide_head, context_head, model_cfg, max_tokens):
-    """-> {"wide": metrics, "context": metrics, "joined": metrics} over the records' sentences."""
+    """-> {"wide": metrics, "context": metrics, "joined": metrics} over the records' sentences; "joined" is the
+    model's mix without the encoder (its weight and column left out)."""
     y = np.concatenate([r["truth"] for r in records]).astype(int)
-    w = wide.sentence_logits(records, wide_head.weight.detach(), float(wide_head.bias), wide_head.vocab_size,
-                             wide_head.buckets)
-    c = ctx_head.predict_logits(context_head, records, max_tokens)
-    joined = join(model_cfg, w, wide.neighbour_mean(records, w), c)
-    out = {name: metrics.summary(y, s) for name, s in (("wide", w), ("context", c), ("joined", joined))}
-    return {k: {m: round(v, 4) if isinstance(v, float) else v for m, v in d.items()} for k, d in out.items()}
+    columns = combine.head_columns(records, wide_head, context_head, max_tokens)
+    mix = model_cfg["wide"]["mix"]
+    joined = combine.mixed(mix, columns, mix["offset"])
+    scores = {"wide": columns["wide"], "context": columns["context"], "joined": joined}
+    return {k: {m: round(v, 4) if isinstance(v, float) else v for m, v in metrics.summary(y, s).items()}
+            for k, s in scores.items()}
 
 
 def train_without(fam, train, tok, model_cfg, work, max_tokens, log):

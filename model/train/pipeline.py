@@ -50,10 +50,10 @@ DEFAULTS = {
 # split (see the model cards). "tiny" keeps the stage exercised by the smoke test.
 RESIDUAL_MINUTES = {"tiny": 0.5, "small": 0, "base": 0}
 
-# size: the context head's weight in the join, fixed (combine.py --context-weight): fitted on validation it takes
-# ~0.6, but with a family of sources held out of training (crossfamily.py) every family scores higher at 0.3,
-# for 0.005 validation AUROC (model/train/notes/generalisation.md)
-CONTEXT_WEIGHT = {"tiny": 0.3, "small": 0.3, "base": 0.3}
+# The context head's weight in the join, fixed (combine.py --context-weight): fitted on validation it takes ~0.6,
+# but with a family of sources held out of training (crossfamily.py) every family scores higher at 0.3, for 0.005
+# validation AUROC (model/train/notes/generalisation.md)
+CONTEXT_WEIGHT = 0.3
 
 # size: (context-head epochs, feature-table rows, embedding numbers per row)
 CONTEXT = {"tiny": (1, 1 << 12, 8), "small": (3, 1 << 18, 16), "base": (3, 1 << 18, 16)}
@@ -174,7 +174,7 @@ def main(argv=None):
         print("[6/6] the join", file=sys.stderr)
     combine.main(["--model", out, "--weights", weights, "--wide", head, "--validation", a.validation, "--out", out,
                   "--threads", str(a.threads)]
-                 + (["--context", ctx, "--context-weight", str(CONTEXT_WEIGHT[a.size])] if c_epochs > 0 else [])
+                 + (["--context", ctx, "--context-weight", str(CONTEXT_WEIGHT)] if c_epochs > 0 else [])
                  + (["--no-node-check"] if a.no_node_check else []))
 
 

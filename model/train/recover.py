@@ -69,12 +69,7 @@ def build(model_dir):
     head = wide.WideHead(deep.config.vocab_size, w["buckets"])
     m = w["mix"]
     mix = [m["deep"], m["wide"], m["offset"], m.get("neighbours", 0.0), m.get("context", 0.0)]
-    ctx = None
-    if "context" in ptd:
-        c = ptd["context"]
-        shapes = [0] * c["vocab_size"] if c.get("shapes") else None
-        ctx = ctx_head.ContextHead(c["vocab_size"], c["buckets"], c["dim"], c["hidden"], c["layers"], c["heads"],
-                                   c["dropout"], c["max_sentences"], shapes, c.get("pool") == "mean+max")
+    ctx = ctx_head.head_from_config(ptd["context"]) if "context" in ptd else None
     return wide.WideDeep(deep, head, mix, ctx), mix, ptd
 
 
@@ -94,8 +89,6 @@ def recover(model_dir, out_dir, node_check=True):
         state[k] = torch.from_numpy(np.array(v, copy=True)).to(state[k].dtype)
     model.load_state_dict(state)
     model.eval()
-    if hasattr(model, "context") and model.context is not None and model.context.use_shapes:
-        model.context._shapes = model.context.shape.tolist()
     check = export.check_node(model, model_dir, fp32_tol=1e-3, q8_tol=0.5) if node_check else None
     tmp = out_dir.rstrip("/") + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
