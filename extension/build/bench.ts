@@ -1,4 +1,5 @@
-// `npm run bench:extension [-- --model DIR] [--runs N]`: in headless Chromium with the built extension (WASM),
+// `npm run bench:extension [-- --model DIR] [--runs N] [--browser chromium|firefox]`: in headless Chromium (or
+// Firefox) with the built extension (WASM),
 // measures the model load time and the time from starting a scan to all highlights painted, for a ~1,500-word
 // article. Prints the figures; asserts nothing (speed is not a test).
 //
@@ -8,7 +9,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildExtension } from './build.ts';
-import { extensionPage, fixture, launchWithExtension, ROOT, scanTab, sendFrom, servePages, tabIdOf } from './chromium.ts';
+import { extensionPage, launchWithExtension } from './chromium.ts';
+import { inPage, launchFirefoxWithExtension } from './firefox.ts';
+import { fixture, ROOT, scanTab, sendFrom, servePages, tabIdOf, type InPage } from './harness.ts';
 import type { HostState, PageSummary } from '../shared/messages.ts';
 
 const WORDS = 1500;
@@ -42,14 +45,67 @@ function corpusParagraphs(): { paragraphs: string[]; source: string } {
   return { paragraphs, source: 'the e2e fixture article, repeated with numbered paragraphs' };
 }
 
-function parseArgs(argv: string[]): { model?: string; runs: number } {
-  const o: { model?: string; runs: number } = { runs: 3 };
+type BrowserName = 'chromium' | 'firefox';
+
+interface Args {
+  model?: string;
+  runs: number;
+  browser: BrowserName;
+}
+
+function parseArgs(argv: string[]): Args {
+  const o: Args = { runs: 3, browser: 'chromium' };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--model') o.model = argv[++i];
     else if (argv[i] === '--runs') o.runs = Math.max(1, Number(argv[++i]) || 3);
-    else throw new Error(`unknown option ${argv[i]}`);
+    else if (argv[i] === '--browser') {
+      const b = argv[++i];
+      if (b !== 'chromium' && b !== 'firefox') throw new Error(`--browser must be chromium or firefox, not ${b}`);
+      o.browser = b;
+    } else throw new Error(`unknown option ${argv[i]}`);
   }
   return o;
+}
+
+/** The bench page open in a browser with the extension, and an extension page to send messages from. */
+interface Session {
+  label: string;
+  ext: InPage;
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openChromium(extensionDir: string, url: string): Promise<Session> {
+  const l = await launchWithExtension(extensionDir);
+  try {
+    const page = await l.context.newPage();
+    await page.goto(url);
+    return {
+      label: `headless Chromium ${l.context.browser()?.version() ?? ''}, model host in the offscreen document`,
+      ext: await extensionPage(l),
+      reload: async () => void (await page.reload()),
+      close: () => l.close(),
+    };
+  } catch (err) {
+    await l.close();
+    throw err;
+  }
+}
+
+async function openFirefox(extensionDir: string, url: string): Promise<Session> {
+  const ff = await launchFirefoxWithExtension(extensionDir);
+  try {
+    const page = await ff.newPage(url);
+    return {
+      label: `headless Firefox ${(await ff.browser.version()).replace(/^firefox\//, '')}, model host in the background page`,
+      ext: inPage(await ff.extensionPage('options.html')),
+      reload: async () => void (await page.reload()),
+      close: () => ff.close(),
+    };
+  } catch (err) {
+    await ff.close();
+    throw err;
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -57,18 +113,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const out = path.join(ROOT, 'dist', 'extension-bench');
-  const built = await buildExtension({ model: args.model, out, targets: ['chrome'], zip: false, testHosts: ['http://127.0.0.1/*'], log: () => undefined });
+  const target = args.browser === 'firefox' ? 'firefox' : 'chrome';
+  const built = await buildExtension({ model: args.model, out, targets: [target], zip: false, testHosts: ['http://127.0.0.1/*'], log: () => undefined });
   const { paragraphs, source } = corpusParagraphs();
   const words = paragraphs.join(' ').split(/\s+/).length;
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench</title></head><body><main><article><h1>Bench article</h1>${paragraphs
     .map((p) => `<p>${escapeHtml(p)}</p>`)
     .join('\n')}</article></main></body></html>`;
   const { url, server } = await servePages({ '/bench.html': html });
-  const l = await launchWithExtension(path.join(out, 'chrome'));
+  const open = args.browser === 'firefox' ? openFirefox : openChromium;
+  const session = await open(path.join(out, target), `${url}/bench.html`);
   try {
-    const page = await l.context.newPage();
-    await page.goto(`${url}/bench.html`);
-    const ext = await extensionPage(l);
+    const { ext } = session;
     const tabId = await tabIdOf(ext, `${url}/bench.html`);
     const scan = async () => {
       const t0 = Date.now();
@@ -79,14 +135,14 @@ async function main(): Promise<void> {
     const host = await sendFrom<{ ok: true; state: HostState }>(ext, { target: 'background', type: 'host-state' });
     const warm: Array<{ summary: PageSummary; wall: number }> = [];
     for (let i = 0; i < args.runs; i++) {
-      await page.reload(); // a fresh content script: nothing cached, the model stays loaded
+      await session.reload(); // a fresh content script: nothing cached, the model stays loaded
       warm.push(await scan());
     }
     const s = cold.summary;
     const lines = [
-      `ptd extension bench — headless Chromium ${l.context.browser()?.version() ?? ''}, WASM, model ${built.modelName} (${s.model?.dtype}), ${s.model?.device}`,
+      `ptd extension bench — ${session.label}, WASM, model ${built.modelName} (${s.model?.dtype}), ${s.model?.device}`,
       `article: ${words} words, ${s.scored} sentences, ${s.chunks} chunks — ${source}`,
-      `model load (offscreen, first use):        ${host.state.loadMs} ms`,
+      `model load (first use):                   ${host.state.loadMs} ms`,
       `first scan incl. load, to all highlights:  ${cold.summary.ms} ms`,
       `warm scan to first highlights (median):    ${median(warm.map((w) => w.summary.firstPaintMs ?? 0))} ms`,
       `warm scan to all highlights (median of ${args.runs}): ${median(warm.map((w) => w.summary.ms ?? 0))} ms  (model time ${median(warm.map((w) => w.summary.modelMs ?? 0))} ms; runs: ${warm.map((w) => w.summary.ms).join(', ')} ms)`,
@@ -94,7 +150,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await l.close();
+    await session.close();
     server.close();
   }
 }

@@ -12,6 +12,9 @@ export interface ManifestOptions {
 
 const icons = () => Object.fromEntries([16, 32, 48, 128].map((s) => [String(s), `icons/ptd-${s}.png`]));
 
+/** Firefox add-on id (gecko); tests fix the add-on's internal UUID through it. */
+export const GECKO_ID = 'ptd@ptd.invalid';
+
 export const CSP = "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'";
 
 export function manifest(o: ManifestOptions): Record<string, unknown> {
@@ -45,7 +48,7 @@ export function manifest(o: ManifestOptions): Record<string, unknown> {
     delete m.minimum_chrome_version;
     // Firefox has no offscreen documents: the background page hosts the model (it has a DOM and can run WASM).
     m.background = { page: 'background.html' };
-    m.browser_specific_settings = { gecko: { id: 'ptd@ptd.invalid', strict_min_version: '140.0' } };
+    m.browser_specific_settings = { gecko: { id: GECKO_ID, strict_min_version: '140.0' } };
   }
   return m;
 }

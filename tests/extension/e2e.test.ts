@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExtension } from '../../extension/build/build.ts';
 import type { PageSummary } from '../../extension/shared/messages.ts';
 import { segment } from '../../model/index.ts';
-import { CHROMIUM, extensionPage, fixture, launchWithExtension, ROOT, scanTab, sendFrom, servePages, tabIdOf, type Launched } from '../../extension/build/chromium.ts';
+import { CHROMIUM, extensionPage, launchWithExtension, type Launched } from '../../extension/build/chromium.ts';
+import { fixture, ROOT, scanTab, sendFrom, servePages, tabIdOf } from '../../extension/build/harness.ts';
 
 const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
 const OUT = path.join(ROOT, 'dist', 'extension-test');

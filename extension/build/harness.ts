@@ -1,0 +1,63 @@
+/// <reference types="chrome" />
+// Browser-independent parts of the extension's end-to-end tests and benchmark: fixture pages served on 127.0.0.1,
+// and the messages an extension page (the popup, the options page) sends to the background. chromium.ts and
+// firefox.ts launch the browsers.
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PageSummary } from '../shared/messages.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Serves `pages` (path → HTML) on a free 127.0.0.1 port. */
+export async function servePages(pages: Record<string, string>): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const body = pages[(req.url ?? '/').split('?')[0]!];
+    if (body === undefined) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return { url: `http://127.0.0.1:${address.port}`, server };
+}
+
+export function fixture(name: string): string {
+  return readFileSync(path.join(ROOT, 'tests', 'extension', 'fixtures', name), 'utf8');
+}
+
+/** An extension page to run code in: a Playwright page as it is, a Puppeteer page through firefox.ts's `inPage`. */
+export interface InPage {
+  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
+}
+
+/** The tab id of the page whose URL starts with `prefix` (needs the test build's host permission). */
+export async function tabIdOf(ext: InPage, url: string): Promise<number> {
+  return ext.evaluate(async (u) => {
+    const tabs = await chrome.tabs.query({});
+    const tab = tabs.find((t) => t.url === u);
+    if (tab?.id === undefined) throw new Error(`no tab ${u} among ${tabs.map((t) => t.url).join(', ')}`);
+    return tab.id;
+  }, url);
+}
+
+/** Sends a message to the background from an extension page and returns the reply. */
+export async function sendFrom<T>(ext: InPage, msg: object): Promise<T> {
+  return ext.evaluate((m) => chrome.runtime.sendMessage(m), msg) as Promise<T>;
+}
+
+/** Asks the background to scan a tab, as the popup does, and returns the page summary; a refusal throws. */
+export async function scanTab(ext: InPage, tabId: number): Promise<PageSummary> {
+  const reply = await sendFrom<{ ok: true; summary: PageSummary } | { ok: false; error: string }>(ext, {
+    target: 'background',
+    type: 'scan-tab',
+    tabId,
+    trigger: 'popup',
+  });
+  if (!reply.ok) throw new Error(reply.error);
+  return reply.summary;
+}
