@@ -10,6 +10,26 @@ import {
   type RocCurve,
 } from './metrics.ts';
 import type { ParsedRecord } from './records.ts';
+import {
+  bootstrapIntervals,
+  descendingOrder,
+  weightedAuroc,
+  weightedPearson,
+  weightedTprAtFpr,
+  type BootstrapOptions,
+  type Interval,
+} from './bootstrap.ts';
+
+/** Confidence intervals of the threshold-free metrics (bootstrap over documents, bootstrap.ts). */
+export interface MetricIntervals {
+  auroc: Interval | null;
+  tpr_at_1fpr: Interval | null;
+  tpr_at_5fpr: Interval | null;
+  pearson_lexical: Interval | null;
+  pearson_syntactic: Interval | null;
+}
+
+export type IntervalMetric = keyof MetricIntervals;
 
 export interface Metrics {
   documents: number;
@@ -26,12 +46,16 @@ export interface Metrics {
   /** FPR at the threshold (share of human sentences flagged). */
   fpr: number | null;
   threshold: number | null;
+  /** With `bootstrap`: percentile intervals over documents resampled with replacement. */
+  ci?: MetricIntervals;
 }
 
 export interface EvalResult extends Metrics {
   /** Where the threshold came from: given, the model's default, or fitted on the evaluated data. */
   threshold_source: string;
   groups: Record<string, Metrics>;
+  /** How the intervals in `ci` were made, when they were. */
+  bootstrap?: { replicates: number; seed: number; level: number; unit: 'document' };
 }
 
 export interface EvalOptions {
@@ -40,46 +64,81 @@ export interface EvalOptions {
   /** Threshold for precision/recall/F1; fitted at 1% FPR on the data when absent. */
   threshold?: number;
   thresholdSource?: string;
+  /** Confidence intervals by resampling documents (each group resampled on its own). */
+  bootstrap?: BootstrapOptions;
 }
 
 interface Flat {
   documents: number;
   scores: number[];
   truth: number[];
+  /** Each sentence's document, 0..documents-1 in the order of `indices`. */
+  doc: number[];
   lexScores: number[];
   lexical: number[];
+  lexDoc: number[];
   synScores: number[];
   syntactic: number[];
+  synDoc: number[];
 }
 
 function flatten(records: ParsedRecord[], scores: number[][], indices: number[]): Flat {
-  const f: Flat = { documents: indices.length, scores: [], truth: [], lexScores: [], lexical: [], synScores: [], syntactic: [] };
-  for (const k of indices) {
+  const f: Flat = { documents: indices.length, scores: [], truth: [], doc: [], lexScores: [], lexical: [], lexDoc: [], synScores: [], syntactic: [], synDoc: [] };
+  indices.forEach((k, d) => {
     const r = records[k]!;
     const s = scores[k]!;
     for (let i = 0; i < r.sentences.length; i++) {
       f.scores.push(s[i]!);
       f.truth.push(r.truth[i]!);
+      f.doc.push(d);
       if (r.lexical) {
         f.lexScores.push(s[i]!);
         f.lexical.push(r.lexical[i]!);
+        f.lexDoc.push(d);
       }
       if (r.syntactic) {
         f.synScores.push(s[i]!);
         f.syntactic.push(r.syntactic[i]!);
+        f.synDoc.push(d);
       }
     }
-  }
+  });
   return f;
+}
+
+/** Bootstrap intervals of the threshold-free metrics, resampling the flat set's documents. */
+function intervalsOf(f: Flat, options: BootstrapOptions): MetricIntervals {
+  const order = descendingOrder(f.scores);
+  const sample = { scores: f.scores, truth: f.truth, doc: f.doc };
+  const none = () => null;
+  const ci = bootstrapIntervals(
+    f.documents,
+    {
+      auroc: (w) => weightedAuroc(sample, order, w),
+      tpr_at_1fpr: (w) => weightedTprAtFpr(sample, order, w, 0.01),
+      tpr_at_5fpr: (w) => weightedTprAtFpr(sample, order, w, 0.05),
+      pearson_lexical: f.lexical.length ? (w) => weightedPearson(f.lexScores, f.lexical, f.lexDoc, w) : none,
+      pearson_syntactic: f.syntactic.length ? (w) => weightedPearson(f.synScores, f.syntactic, f.synDoc, w) : none,
+    },
+    options,
+  );
+  const r = (i: Interval | null): Interval | null => (i === null ? null : [round(i[0])!, round(i[1])!]);
+  return {
+    auroc: r(ci.auroc),
+    tpr_at_1fpr: r(ci.tpr_at_1fpr),
+    tpr_at_5fpr: r(ci.tpr_at_5fpr),
+    pearson_lexical: r(ci.pearson_lexical),
+    pearson_syntactic: r(ci.pearson_syntactic),
+  };
 }
 
 const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 1e6) / 1e6);
 
-function metricsOf(f: Flat, threshold: number | null): Metrics {
+function metricsOf(f: Flat, threshold: number | null, bootstrap?: BootstrapOptions): Metrics {
   const c = threshold === null ? null : classificationAt(f.scores, f.truth, threshold);
   let positives = 0;
   for (const t of f.truth) positives += t;
-  return {
+  const m: Metrics = {
     documents: f.documents,
     sentences: f.scores.length,
     positives,
@@ -95,6 +154,8 @@ function metricsOf(f: Flat, threshold: number | null): Metrics {
     fpr: round(c ? c.fpr : null),
     threshold,
   };
+  if (bootstrap) m.ci = intervalsOf(f, bootstrap);
+  return m;
 }
 
 function groupValue(value: unknown): string {
@@ -129,9 +190,14 @@ export function evaluate(records: ParsedRecord[], scores: number[][], options: E
   }
   const groups: Record<string, Metrics> = {};
   for (const [key, indices] of groupRecords(records, options.by ?? [])) {
-    groups[key] = metricsOf(flatten(records, scores, indices), threshold);
+    groups[key] = metricsOf(flatten(records, scores, indices), threshold, options.bootstrap);
   }
-  return { ...metricsOf(all, threshold), threshold_source: source, groups };
+  const result: EvalResult = { ...metricsOf(all, threshold, options.bootstrap), threshold_source: source, groups };
+  if (options.bootstrap) {
+    const { replicates, seed, level = 0.95 } = options.bootstrap;
+    result.bootstrap = { replicates, seed, level, unit: 'document' };
+  }
+  return result;
 }
 
 /** Flattened sentence scores and truth, for the report's curve and histograms. */

@@ -1,6 +1,6 @@
 // A self-contained HTML report of an evaluation: summary, ROC curve and per-class score histograms as
 // inline SVG, and the per-group table. No scripts, no external assets.
-import type { EvalResult, Metrics } from './evaluate.ts';
+import type { EvalResult, IntervalMetric, Metrics } from './evaluate.ts';
 import type { RocCurve } from './metrics.ts';
 
 function esc(text: string): string {
@@ -14,6 +14,8 @@ function fmt(x: number | null, digits = 3): string {
 function pct(x: number | null): string {
   return x === null ? '—' : `${(100 * x).toFixed(1)}%`;
 }
+
+const pctBare = (x: number) => (100 * x).toFixed(1);
 
 const W = 360;
 const H = 300;
@@ -111,7 +113,9 @@ export function histogramSvg(scores: number[], truth: number[], bins = 20): stri
   );
 }
 
-const COLUMNS: [keyof Metrics, string, (x: number | null) => string][] = [
+type Column = [keyof Metrics, string, (x: number | null) => string];
+
+const COLUMNS: Column[] = [
   ['documents', 'documents', (x) => String(x)],
   ['sentences', 'sentences', (x) => String(x)],
   ['positives', 'paraphrased', (x) => String(x)],
@@ -130,6 +134,29 @@ export function metricRows(result: EvalResult): [string, Metrics][] {
   return [['all', result], ...Object.entries(result.groups)];
 }
 
+const INTERVAL_FORMAT: Partial<Record<keyof Metrics, (x: number) => string>> = {
+  auroc: (x) => x.toFixed(3),
+  tpr_at_1fpr: pctBare,
+  tpr_at_5fpr: pctBare,
+  pearson_lexical: (x) => x.toFixed(3),
+  pearson_syntactic: (x) => x.toFixed(3),
+};
+
+/** A metric's cell: its value, and its confidence interval when the evaluation has them (`0.786 [0.779, 0.793]`). */
+function cell(m: Metrics, [key, , format]: Column): string {
+  const value = format(m[key] as number | null);
+  const f = INTERVAL_FORMAT[key];
+  const interval = m.ci?.[key as IntervalMetric];
+  return f && interval && m[key] !== null ? `${value} [${f(interval[0])}, ${f(interval[1])}]` : value;
+}
+
+/** What the intervals are, in one sentence (empty without them). */
+function intervalNote(result: EvalResult): string {
+  const b = result.bootstrap;
+  if (!b) return '';
+  return `[low, high]: ${Math.round(100 * b.level)}% percentile intervals from ${b.replicates} bootstrap replicates over documents (seed ${b.seed}; each group resampled on its own).`;
+}
+
 export function renderReport(
   result: EvalResult,
   sentences: { scores: number[]; truth: number[]; roc: RocCurve | null },
@@ -139,7 +166,7 @@ export function renderReport(
   const rows = metricRows(result)
     .map(
       ([name, m]) =>
-        `<tr><th scope="row">${esc(name)}</th>${COLUMNS.map(([k, , f]) => `<td>${esc(f(m[k] as number | null))}</td>`).join('')}</tr>`,
+        `<tr><th scope="row">${esc(name)}</th>${COLUMNS.map((c) => `<td>${esc(cell(m, c))}</td>`).join('')}</tr>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -164,7 +191,7 @@ TPR@1%FPR is PASTED's <code>tpr[fpr&lt;0.01][-1]</code>.</p>
 <div class="scroll"><table><thead><tr><th>group</th>${head}</tr></thead><tbody>
 ${rows}
 </tbody></table></div>
-<p>— marks a metric that cannot be computed (for example a group with a single class).</p>
+<p>— marks a metric that cannot be computed (for example a group with a single class).${result.bootstrap ? ` ${esc(intervalNote(result))}` : ''}</p>
 </body></html>
 `;
 }
@@ -172,9 +199,11 @@ ${rows}
 /** The terminal table: one row per group, fixed-width columns. */
 export function renderTable(result: EvalResult): string {
   const header = ['group', ...COLUMNS.map(([, h]) => h)];
-  const rows = metricRows(result).map(([name, m]) => [name, ...COLUMNS.map(([k, , f]) => f(m[k] as number | null))]);
+  const rows = metricRows(result).map(([name, m]) => [name, ...COLUMNS.map((c) => cell(m, c))]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const thr = result.threshold === null ? '—' : result.threshold.toPrecision(4);
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', `threshold ${thr} (${result.threshold_source})`].join('\n');
+  const notes = [`threshold ${thr} (${result.threshold_source})`];
+  if (result.bootstrap) notes.push(intervalNote(result));
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', ...notes].join('\n');
 }

@@ -22,6 +22,9 @@ export interface EvalCommandOptions {
   device?: Device;
   dtype?: Dtype;
   batchSize?: number;
+  /** Bootstrap replicates for confidence intervals (0: none). */
+  bootstrap?: number;
+  seed?: number;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -95,7 +98,9 @@ export async function runEval(options: EvalCommandOptions): Promise<void> {
         thresholdSource = "the model's default threshold";
       }
     }
-    const result = evaluate(records, scores, { by: options.by, threshold, thresholdSource });
+    const bootstrap = options.bootstrap ? { replicates: options.bootstrap, seed: options.seed ?? 13 } : undefined;
+    if (bootstrap) log(`bootstrap: ${bootstrap.replicates} replicates over ${records.length} documents (seed ${bootstrap.seed})`);
+    const result = evaluate(records, scores, { by: options.by, threshold, thresholdSource, bootstrap });
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else process.stdout.write(`${renderTable(result)}\n`);
     if (options.report) {
@@ -125,6 +130,8 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object instead of the table')
     .option('--report <file>', 'write a self-contained HTML report (ROC curve, histograms, groups)')
     .option('--threshold <x>', 'score threshold for precision/recall/F1 (default: the model\'s, or fitted at 1% FPR)')
+    .option('--bootstrap <n>', '95% confidence intervals from n bootstrap replicates over documents (e.g. 1000)', '0')
+    .option('--seed <n>', 'with --bootstrap: the resampling seed', '13')
     .option('--skip-invalid', 'skip and count invalid records instead of stopping')
     .option('--device <device>', 'with --model: auto, cpu, cuda, wasm, webgpu', 'auto')
     .option('--dtype <dtype>', 'with --model: q8 or fp32', 'q8')
@@ -145,6 +152,8 @@ export function register(program: Command): void {
         device: opts.device as Device,
         dtype: opts.dtype as Dtype,
         batchSize: parseNumber('--batch-size', String(opts.batchSize), (n) => Number.isInteger(n) && n > 0),
+        bootstrap: parseNumber('--bootstrap', String(opts.bootstrap), (n) => Number.isInteger(n) && n >= 0 && n <= 100_000),
+        seed: parseNumber('--seed', String(opts.seed), (n) => Number.isInteger(n) && n >= 0),
       });
     });
 }

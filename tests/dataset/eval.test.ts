@@ -89,6 +89,27 @@ describe('ptd eval', { timeout: 180_000 }, () => {
     expect(html).not.toMatch(/<script|https?:\/\//);
   });
 
+  it('--bootstrap adds confidence intervals over documents to the JSON, the table and the report', async () => {
+    const report = join(dir, 'report-ci.html');
+    const json = await ptd('eval', '--data', data, '--predictions', preds, '--bootstrap', '200', '--seed', '7', '--json');
+    expect(json.code).toBe(0);
+    expect(json.stderr).toContain('bootstrap: 200 replicates over 3 documents (seed 7)');
+    const out = JSON.parse(json.stdout);
+    expect(out.bootstrap).toEqual({ replicates: 200, seed: 7, level: 0.95, unit: 'document' });
+    // three documents: replicates range from d1 alone (AUROC 1) to d2+d3 (0.75) or one-class draws (dropped)
+    expect(out.ci.auroc[0]).toBeGreaterThanOrEqual(0.5);
+    expect(out.ci.auroc[0]).toBeLessThan(out.auroc);
+    expect(out.ci.auroc[1]).toBe(1);
+    expect(out.ci.pearson_syntactic).toBeNull();
+    const table = await ptd('eval', '--data', data, '--predictions', preds, '--bootstrap', '200', '--report', report);
+    expect(table.stdout).toMatch(/^all\s+3\s+8\s+3\s+0\.933 \[\d\.\d{3}, 1\.000\]/m);
+    expect(table.stdout).toContain('95% percentile intervals from 200 bootstrap replicates over documents');
+    expect(await readFile(report, 'utf8')).toContain('0.933 [');
+    const bad = await ptd('eval', '--data', data, '--predictions', preds, '--bootstrap', 'many');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--bootstrap: invalid value "many"');
+  });
+
   it('gives a group without paraphrased sentences an FPR but no precision/recall/F1', async () => {
     const human = JSON.parse((await ptd('eval', '--data', data, '--predictions', preds, '--by', 'id', '--json')).stdout);
     expect(human.groups['id=d2']).toMatchObject({ positives: 0, auroc: null, f1: null, precision: null, recall: null, fpr: 0 });
