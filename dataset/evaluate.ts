@@ -200,6 +200,12 @@ export function evaluate(records: ParsedRecord[], scores: number[][], options: E
   return result;
 }
 
+/** Every sentence's score, truth and document (records' order), for paired comparisons (compare.ts). */
+export function documentSample(records: ParsedRecord[], scores: number[][]): { scores: number[]; truth: number[]; doc: number[]; documents: number } {
+  const f = flatten(records, scores, records.map((_, k) => k));
+  return { scores: f.scores, truth: f.truth, doc: f.doc, documents: f.documents };
+}
+
 /** Flattened sentence scores and truth, for the report's curve and histograms. */
 export function sentenceScores(records: ParsedRecord[], scores: number[][]): { scores: number[]; truth: number[]; roc: RocCurve | null } {
   const f = flatten(records, scores, records.map((_, k) => k));

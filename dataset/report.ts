@@ -1,6 +1,7 @@
 // A self-contained HTML report of an evaluation: summary, ROC curve and per-class score histograms as
 // inline SVG, and the per-group table. No scripts, no external assets.
 import type { EvalResult, IntervalMetric, Metrics } from './evaluate.ts';
+import type { Comparison } from './compare.ts';
 import type { RocCurve } from './metrics.ts';
 
 function esc(text: string): string {
@@ -48,21 +49,34 @@ function axes(xLabel: string, yLabel: string, xTicks: [number, string][], yTicks
 
 const FRACTIONS = [0, 0.25, 0.5, 0.75, 1];
 
-export function rocSvg(curve: RocCurve | null, auc: number | null): string {
-  if (!curve) return '<p>No ROC curve: the data holds a single class.</p>';
+const CURVE_COLOURS = ['#1f6feb', '#cf222e', '#2da44e', '#8250df', '#bf8700', '#57606a'];
+
+/** ROC curves of one or more detectors on the same data, with each one's AUROC in the legend. */
+export function rocSvg(curves: { label: string; curve: RocCurve | null; auc: number | null }[]): string {
+  const drawn = curves.filter((c) => c.curve !== null);
+  if (drawn.length === 0) return '<p>No ROC curve: the data holds a single class.</p>';
   const x = (v: number) => (PAD + v * (W - PAD - 10)).toFixed(1);
   const y = (v: number) => (H - PAD - v * (H - PAD - 10)).toFixed(1);
   const ticks = FRACTIONS.map((f): [number, string] => [f, String(f)]);
-  const path = thin(curve)
-    .map(([f, t], k) => `${k ? 'L' : 'M'}${x(f)},${y(t)}`)
-    .join(' ');
+  let paths = '';
+  let legend = '';
+  drawn.forEach((c, k) => {
+    const colour = CURVE_COLOURS[k % CURVE_COLOURS.length]!;
+    const d = thin(c.curve!)
+      .map(([f, t], i) => `${i ? 'L' : 'M'}${x(f)},${y(t)}`)
+      .join(' ');
+    paths += `<path d="${d}" fill="none" stroke="${colour}" stroke-width="2" stroke-opacity="0.85"/>`;
+    const text = drawn.length === 1 ? `AUROC ${fmt(c.auc)}` : `${c.label.length > 28 ? `…${c.label.slice(-27)}` : c.label} ${fmt(c.auc)}`;
+    const ly = H - PAD - 8 - (drawn.length - 1 - k) * 15;
+    legend += `<text x="${W - 14}" y="${ly}" font-size="11" text-anchor="end" fill="${drawn.length === 1 ? '#1f2328' : colour}">${esc(text)}</text>`;
+  });
   return (
     `<svg width="${W}" height="${H}" role="img" aria-label="ROC curve">` +
     axes('false positive rate', 'true positive rate', ticks, ticks) +
     `<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" stroke="#bbb" stroke-dasharray="4 3"/>` +
     `<line x1="${x(0.01)}" y1="${y(0)}" x2="${x(0.01)}" y2="${y(1)}" stroke="#e0a000" stroke-dasharray="2 2"/>` +
-    `<path d="${path}" fill="none" stroke="#1f6feb" stroke-width="2"/>` +
-    `<text x="${W - 14}" y="${H - PAD - 8}" font-size="12" text-anchor="end">AUROC ${fmt(auc)}</text>` +
+    paths +
+    legend +
     `</svg>`
   );
 }
@@ -157,6 +171,14 @@ function intervalNote(result: EvalResult): string {
   return `[low, high]: ${Math.round(100 * b.level)}% percentile intervals from ${b.replicates} bootstrap replicates over documents (seed ${b.seed}; each group resampled on its own).`;
 }
 
+const STYLE = `<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1f2328;max-width:1400px}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;margin:1rem 0}th,td{padding:.25rem .5rem;white-space:nowrap;border-bottom:1px solid #d0d7de;text-align:right}
+th[scope=row],thead th:first-child{text-align:left}.figs{display:flex;gap:2rem;flex-wrap:wrap}figure{margin:0}
+figcaption{font-weight:600;margin-bottom:.3rem}code{background:#f6f8fa;padding:0 .2rem}
+</style>`;
+
 export function renderReport(
   result: EvalResult,
   sentences: { scores: number[]; truth: number[]; roc: RocCurve | null },
@@ -171,20 +193,14 @@ export function renderReport(
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ptd evaluation — ${esc(meta.data)}</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1f2328;max-width:1400px}
-.scroll{overflow-x:auto}
-table{border-collapse:collapse;margin:1rem 0}th,td{padding:.25rem .5rem;white-space:nowrap;border-bottom:1px solid #d0d7de;text-align:right}
-th[scope=row],thead th:first-child{text-align:left}.figs{display:flex;gap:2rem;flex-wrap:wrap}figure{margin:0}
-figcaption{font-weight:600;margin-bottom:.3rem}code{background:#f6f8fa;padding:0 .2rem}
-</style></head><body>
+${STYLE}</head><body>
 <h1>ptd evaluation</h1>
 <p>Data <code>${esc(meta.data)}</code>, scores from <code>${esc(meta.scorer)}</code>.
 Sentence level: ${result.sentences} sentences in ${result.documents} documents, ${result.positives} paraphrased.
 Threshold for precision/recall/F1: ${result.threshold === null ? '—' : result.threshold.toPrecision(6)} (${esc(result.threshold_source)}).
 TPR@1%FPR is PASTED's <code>tpr[fpr&lt;0.01][-1]</code>.</p>
 <div class="figs">
-<figure><figcaption>ROC curve (dotted line: FPR = 1%)</figcaption>${rocSvg(sentences.roc, result.auroc)}</figure>
+<figure><figcaption>ROC curve (dotted line: FPR = 1%)</figcaption>${rocSvg([{ label: meta.scorer, curve: sentences.roc, auc: result.auroc }])}</figure>
 <figure><figcaption>Score histograms per class</figcaption>${histogramSvg(sentences.scores, sentences.truth)}</figure>
 </div>
 <h2>Results</h2>
@@ -206,4 +222,94 @@ export function renderTable(result: EvalResult): string {
   const notes = [`threshold ${thr} (${result.threshold_source})`];
   if (result.bootstrap) notes.push(intervalNote(result));
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', ...notes].join('\n');
+}
+
+/** One detector's evaluation in a comparison. */
+export interface ScorerResult {
+  name: string;
+  result: EvalResult;
+}
+
+/** A difference with its sign (− as a minus sign; ± when it rounds to zero). */
+function signed(x: number | null, f: (v: number) => string): string {
+  if (x === null) return '—';
+  const digits = f(Math.abs(x));
+  if (Number(digits) === 0) return `±${digits}`;
+  return `${x > 0 ? '+' : '−'}${digits}`;
+}
+
+/** Rows of the comparison: each detector's difference from the reference, with paired intervals. */
+function deltaRows(comparisons: Comparison[]): string[][] {
+  const num = (v: number) => v.toFixed(3);
+  const pts = (v: number) => (100 * v).toFixed(1);
+  const withCi = (x: number | null, ci: [number, number] | null | undefined, f: (v: number) => string) =>
+    ci && x !== null ? `${signed(x, f)} [${signed(ci[0], f)}, ${signed(ci[1], f)}]` : signed(x, f);
+  return comparisons.map((c) => [
+    `${c.scorer} − ${c.versus}`,
+    withCi(c.delta.auroc, c.ci?.auroc, num),
+    withCi(c.delta.tpr_at_1fpr, c.ci?.tpr_at_1fpr, pts),
+    withCi(c.delta.tpr_at_5fpr, c.ci?.tpr_at_5fpr, pts),
+    c.auroc_wins === undefined || c.auroc_wins === null ? '—' : `${(100 * c.auroc_wins).toFixed(1)}%`,
+  ]);
+}
+
+const DELTA_HEADER = ['difference', 'ΔAUROC', 'ΔTPR@1%FPR (points)', 'ΔTPR@5%FPR (points)', 'AUROC higher in'];
+
+/** AUROC per group (rows) and detector (columns). */
+function groupRows(scorers: ScorerResult[]): string[][] {
+  const groups = Object.keys(scorers[0]!.result.groups);
+  return groups.map((g) => [g, ...scorers.map((s) => cell(s.result.groups[g]!, COLUMNS.find(([k]) => k === 'auroc')!))]);
+}
+
+function textTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+function htmlTable(header: string[], rows: string[][]): string {
+  return `<div class="scroll"><table><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>
+${rows.map(([name, ...cells]) => `<tr><th scope="row">${esc(name!)}</th>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n')}
+</tbody></table></div>`;
+}
+
+/** The terminal view of a comparison: each detector overall, the differences, and AUROC per group. */
+export function renderComparisonTable(scorers: ScorerResult[], comparisons: Comparison[]): string {
+  const header = ['detector', ...COLUMNS.map(([, h]) => h)];
+  const out = textTable(header, scorers.map((s) => [s.name, ...COLUMNS.map((c) => cell(s.result, c))]));
+  out.push('', ...textTable(DELTA_HEADER, deltaRows(comparisons)));
+  if (Object.keys(scorers[0]!.result.groups).length) out.push('', ...textTable(['AUROC by group', ...scorers.map((s) => s.name)], groupRows(scorers)));
+  out.push('', ...scorers.map((s) => `threshold of ${s.name}: ${s.result.threshold === null ? '—' : s.result.threshold.toPrecision(4)} (${s.result.threshold_source})`));
+  const note = intervalNote(scorers[0]!.result);
+  if (note) out.push(note, 'Differences: paired intervals (the same resampled documents for both detectors); "AUROC higher in" is the share of replicates.');
+  return out.join('\n');
+}
+
+/** The HTML report of a comparison: overlaid ROC curves, each detector overall, the differences, AUROC per group. */
+export function renderComparisonReport(
+  scorers: (ScorerResult & { roc: RocCurve | null })[],
+  comparisons: Comparison[],
+  meta: { data: string },
+): string {
+  const first = scorers[0]!.result;
+  const overall = htmlTable(['detector', ...COLUMNS.map(([, h]) => h)], scorers.map((s) => [s.name, ...COLUMNS.map((c) => cell(s.result, c))]));
+  const groups = Object.keys(first.groups).length
+    ? `<h2>AUROC by group</h2>${htmlTable(['group', ...scorers.map((s) => s.name)], groupRows(scorers))}`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ptd comparison — ${esc(meta.data)}</title>
+${STYLE}</head><body>
+<h1>ptd evaluation: ${scorers.length} detectors compared</h1>
+<p>Data <code>${esc(meta.data)}</code>: ${first.sentences} sentences in ${first.documents} documents, ${first.positives} paraphrased.
+Sentence level; TPR@1%FPR is PASTED's <code>tpr[fpr&lt;0.01][-1]</code>. The first detector is the reference.</p>
+<div class="figs"><figure><figcaption>ROC curves (dotted line: FPR = 1%)</figcaption>${rocSvg(scorers.map((s) => ({ label: s.name, curve: s.roc, auc: s.result.auroc })))}</figure></div>
+<h2>Each detector</h2>
+${overall}
+<h2>Differences from the reference</h2>
+${htmlTable(DELTA_HEADER, deltaRows(comparisons))}
+${groups}
+<p>${scorers.map((s) => `Threshold of ${esc(s.name)}: ${s.result.threshold === null ? '—' : s.result.threshold.toPrecision(6)} (${esc(s.result.threshold_source)}).`).join(' ')}
+${first.bootstrap ? `${esc(intervalNote(first))} Differences use paired intervals: the same resampled documents for both detectors.` : ''}</p>
+</body></html>
+`;
 }

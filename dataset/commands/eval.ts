@@ -1,19 +1,23 @@
 // `ptd eval`: evaluate any detector on PASTED-format data, sentence level (parse → score → metrics → write).
 //   --predictions FILE  scores from any detector, JSON lines {"id", "scores": [...]}
 //   --model NAME|DIR    ptd's own detector over the records' sentences as given (never re-split)
+// Both can be repeated: several detectors are compared on the same records (compare.ts), the first as reference.
 import type { Command } from 'commander';
 import { CliError, UsageError } from '../../cli/errors.ts';
 import type { Device, Dtype } from '../../model/types.ts';
-import { evaluate, sentenceScores } from '../evaluate.ts';
+import { compareScorers } from '../compare.ts';
+import { evaluate, sentenceScores, type EvalResult } from '../evaluate.ts';
 import { JoinError, joinPredictions, readPredictions } from '../predictions.ts';
 import { progressBar } from '../progress.ts';
 import { readPasted, RecordError, writeTextAtomic, type ParsedRecord } from '../records.ts';
-import { renderReport, renderTable } from '../report.ts';
+import { renderComparisonReport, renderComparisonTable, renderReport, renderTable } from '../report.ts';
 
 export interface EvalCommandOptions {
   data: string;
-  predictions?: string;
-  model?: string;
+  /** Prediction files, in the order given (detectors are compared with the first scorer). */
+  predictions?: string[];
+  /** Models to run; they come after the prediction files. */
+  models?: string[];
   by?: string[];
   json?: boolean;
   report?: string;
@@ -32,14 +36,15 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 /** Runs ptd's detector over the records' sentences, batch by batch, with a progress bar. */
 async function scoreWithModel(
   records: ParsedRecord[],
+  model: string,
   options: EvalCommandOptions,
 ): Promise<{ scores: number[][]; threshold: number; name: string }> {
   const { loadNodeDetector } = await import('../../model/node.ts');
   let detector;
   try {
-    detector = await loadNodeDetector({ model: options.model!, device: options.device, dtype: options.dtype });
+    detector = await loadNodeDetector({ model, device: options.device, dtype: options.dtype });
   } catch (err) {
-    throw new CliError(`cannot load model ${options.model}: ${(err as Error).message}`);
+    throw new CliError(`cannot load model ${model}: ${(err as Error).message}`);
   }
   try {
     log(`scoring ${records.length} records with ${detector.info.name} ${detector.info.version} (${detector.info.device}, ${detector.info.dtype})`);
@@ -65,10 +70,31 @@ async function scoreWithModel(
   }
 }
 
+interface Scored {
+  name: string;
+  scores: number[][];
+  /** The model's default threshold (models only). */
+  threshold?: number;
+}
+
+/** Prediction files first, then models, each in the order given; names are made unique. */
+async function scoreAll(records: ParsedRecord[], options: EvalCommandOptions): Promise<Scored[]> {
+  const out: Scored[] = [];
+  for (const file of options.predictions ?? []) out.push({ name: file, scores: joinPredictions(records, await readPredictions(file)) });
+  for (const model of options.models ?? []) out.push(await scoreWithModel(records, model, options));
+  const seen = new Map<string, number>();
+  for (const s of out) {
+    const n = (seen.get(s.name) ?? 0) + 1;
+    seen.set(s.name, n);
+    if (n > 1) s.name = `${s.name} (${n})`;
+  }
+  return out;
+}
+
 export async function runEval(options: EvalCommandOptions): Promise<void> {
-  if (!options.predictions === !options.model) throw new UsageError('give exactly one of --predictions FILE or --model NAME_OR_DIR');
+  const count = (options.predictions?.length ?? 0) + (options.models?.length ?? 0);
+  if (count === 0) throw new UsageError('give --predictions FILE or --model NAME_OR_DIR (either can be repeated to compare detectors)');
   let records: ParsedRecord[];
-  let scores: number[][];
   try {
     const read = await readPasted(options.data, { skipInvalid: options.skipInvalid });
     records = read.records;
@@ -83,34 +109,43 @@ export async function runEval(options: EvalCommandOptions): Promise<void> {
         throw new UsageError(`--by ${field}: no record has a "${field}" field (fields: ${seen.join(', ') || 'none'})`);
       }
     }
-    let threshold = options.threshold;
-    let thresholdSource = threshold !== undefined ? 'given' : undefined;
-    let scorer: string;
-    if (options.predictions) {
-      scores = joinPredictions(records, await readPredictions(options.predictions));
-      scorer = options.predictions;
-    } else {
-      const scored = await scoreWithModel(records, options);
-      scores = scored.scores;
-      scorer = scored.name;
-      if (threshold === undefined) {
-        threshold = scored.threshold;
-        thresholdSource = "the model's default threshold";
-      }
-    }
+    const scored = await scoreAll(records, options);
     const bootstrap = options.bootstrap ? { replicates: options.bootstrap, seed: options.seed ?? 13 } : undefined;
     if (bootstrap) log(`bootstrap: ${bootstrap.replicates} replicates over ${records.length} documents (seed ${bootstrap.seed})`);
-    const result = evaluate(records, scores, { by: options.by, threshold, thresholdSource, bootstrap });
-    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else process.stdout.write(`${renderTable(result)}\n`);
+    const results: EvalResult[] = scored.map((s) => {
+      const given = options.threshold !== undefined;
+      const threshold = options.threshold ?? s.threshold;
+      const thresholdSource = given ? 'given' : s.threshold !== undefined ? "the model's default threshold" : undefined;
+      return evaluate(records, s.scores, { by: options.by, threshold, thresholdSource, bootstrap });
+    });
+    if (scored.length === 1) {
+      const [result] = results as [EvalResult];
+      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else process.stdout.write(`${renderTable(result)}\n`);
+      if (options.report) {
+        await writeTextAtomic(options.report, renderReport(result, sentenceScores(records, scored[0]!.scores), { data: options.data, scorer: scored[0]!.name }));
+        log(`wrote ${options.report}`);
+      }
+      return;
+    }
+    const reference = scored[0]!;
+    const comparisons = scored.slice(1).map((s) => compareScorers(records, reference, s, bootstrap));
+    const named = scored.map((s, k) => ({ name: s.name, result: results[k]! }));
+    if (options.json) process.stdout.write(`${JSON.stringify({ reference: reference.name, scorers: named, comparisons }, null, 2)}\n`);
+    else process.stdout.write(`${renderComparisonTable(named, comparisons)}\n`);
     if (options.report) {
-      await writeTextAtomic(options.report, renderReport(result, sentenceScores(records, scores), { data: options.data, scorer }));
+      const withRoc = named.map((n, k) => ({ ...n, roc: sentenceScores(records, scored[k]!.scores).roc }));
+      await writeTextAtomic(options.report, renderComparisonReport(withRoc, comparisons, { data: options.data }));
       log(`wrote ${options.report}`);
     }
   } catch (err) {
     if (err instanceof RecordError || err instanceof JoinError) throw new CliError(err.message);
     throw err;
   }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function parseNumber(name: string, value: string, check: (n: number) => boolean): number {
@@ -124,8 +159,8 @@ export function register(program: Command): void {
     .command('eval')
     .description('Evaluate a detector on PASTED-format data: AUROC, TPR at 1%/5% FPR, Pearson r, F1, per group.')
     .requiredOption('--data <file>', 'PASTED-format records (JSON array or JSON lines)')
-    .option('--predictions <file>', 'JSON lines {"id", "scores": [one per sentence]} from any detector')
-    .option('--model <name|dir>', "run ptd's detector: small, base, or a model directory")
+    .option('--predictions <file>', 'JSON lines {"id", "scores": [one per sentence]} from any detector (repeat to compare)', collect, [])
+    .option('--model <name|dir>', "run ptd's detector: small, base, or a model directory (repeat to compare)", collect, [])
     .option('--by <fields>', 'group by record fields, comma-separated (e.g. paraphraser,domain)')
     .option('--json', 'print one JSON object instead of the table')
     .option('--report <file>', 'write a self-contained HTML report (ROC curve, histograms, groups)')
@@ -136,14 +171,14 @@ export function register(program: Command): void {
     .option('--device <device>', 'with --model: auto, cpu, cuda, wasm, webgpu', 'auto')
     .option('--dtype <dtype>', 'with --model: q8 or fp32', 'q8')
     .option('--batch-size <n>', 'with --model: documents per batch', '16')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
+    .action(async (opts: Record<string, string | string[] | boolean | undefined>) => {
       const devices = ['auto', 'cpu', 'cuda', 'wasm', 'webgpu'];
       if (!devices.includes(String(opts.device))) throw new UsageError(`--device must be one of ${devices.join(', ')}`);
       if (opts.dtype !== 'q8' && opts.dtype !== 'fp32') throw new UsageError('--dtype must be q8 or fp32');
       await runEval({
         data: opts.data as string,
-        predictions: opts.predictions as string | undefined,
-        model: opts.model as string | undefined,
+        predictions: opts.predictions as string[],
+        models: opts.model as string[],
         by: typeof opts.by === 'string' ? opts.by.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
         json: Boolean(opts.json),
         report: opts.report as string | undefined,

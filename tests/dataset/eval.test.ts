@@ -178,10 +178,47 @@ describe('ptd eval', { timeout: 180_000 }, () => {
   it('exits 2 without --predictions or --model', async () => {
     const r = await ptd('eval', '--data', data);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/exactly one of --predictions FILE or --model/);
+    expect(r.stderr).toMatch(/give --predictions FILE or --model NAME_OR_DIR/);
   });
 
-  it('exits 2 with both --predictions and --model', async () => {
-    expect((await ptd('eval', '--data', data, '--predictions', preds, '--model', 'small')).code).toBe(2);
+  it('compares detectors given together: each one\'s metrics, the differences from the first, paired intervals', async () => {
+    // d3's paraphrased sentence scored lowest instead of highest: positives .8 .9 .05 against negatives
+    // .1 .2 .6 .3 .5 → 10 of 15 pairs ordered, 4/15 below the reference's 14/15.
+    const worse = join(dir, 'worse.jsonl');
+    await writeFile(worse, jsonl([{ id: 'd1', scores: [0.1, 0.8, 0.9] }, { id: 'd2', scores: [0.2, 0.6] }, { id: 'd3', scores: [0.05, 0.3, 0.5] }]));
+    const report = join(dir, 'compare.html');
+    const r = await ptd('eval', '--data', data, '--predictions', preds, '--predictions', worse, '--by', 'group', '--bootstrap', '300', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.reference).toBe(preds);
+    expect(out.scorers.map((s: { name: string }) => s.name)).toEqual([preds, worse]);
+    expect(out.scorers[1].result.auroc).toBeCloseTo(10 / 15, 6);
+    const c = out.comparisons[0];
+    expect(c).toMatchObject({ scorer: worse, versus: preds });
+    expect(c.delta.auroc).toBeCloseTo(-4 / 15, 6);
+    // d3 is the only document where they differ: a replicate without it ties (0), with it the worse one loses
+    expect(c.ci.auroc[0]).toBeLessThan(0);
+    expect(c.ci.auroc[1]).toBeLessThanOrEqual(0);
+    expect(c.auroc_wins).toBe(0);
+    const table = await ptd('eval', '--data', data, '--predictions', preds, '--predictions', worse, '--by', 'group', '--report', report);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/ΔAUROC/);
+    expect(table.stdout).toContain(`${worse} − ${preds}`);
+    expect(table.stdout).toMatch(/−0\.267/);
+    expect(table.stdout).toMatch(/AUROC by group/);
+    const html = await readFile(report, 'utf8');
+    expect(html.match(/<path d="M/g)).toHaveLength(2); // two ROC curves on one plot
+    expect(html).toContain('Differences from the reference');
+    expect(html).not.toMatch(/<script|https?:\/\//);
+  });
+
+  it('compares a prediction file with ptd\'s own detector in one run', async () => {
+    const r = await ptd('eval', '--data', data, '--predictions', preds, '--model', 'tests/fixtures/models/tiny', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.scorers).toHaveLength(2);
+    expect(out.scorers[1].name).toMatch(/^ptd-tiny-fixture /);
+    expect(out.scorers[1].result.threshold_source).toBe("the model's default threshold");
+    expect(out.comparisons[0].delta.auroc).toBeCloseTo(out.scorers[1].result.auroc - out.scorers[0].result.auroc, 5);
   });
 });
