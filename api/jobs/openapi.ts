@@ -58,9 +58,10 @@ export function jobsOpenApi(schemas: SubmissionSchemas, auth: boolean): OpenApiF
           summary: 'Submit documents for asynchronous scoring by the workers',
           description:
             'Send `{documents, model?, threshold?, webhook?}` as JSON, or upload a JSON-lines file (one `{"id"?, "text"}` per line) with ' +
-            '`Content-Type: application/x-ndjson` and the options in the query string. Bad lines are reported by line number.',
+            '`Content-Type: application/x-ndjson` and the options in the query string, or send a form (`multipart/form-data`, ' +
+            '`curl -F file=@docs.jsonl -F threshold=0.8`) whose file field `file` holds the JSON lines. Bad lines are reported by line number.',
           parameters: [
-            { name: 'model', in: 'query', required: false, schema: { type: 'string' }, description: 'Uploads only.' },
+            { name: 'model', in: 'query', required: false, schema: { type: 'string' }, description: 'Uploads only (a form may send it as a field instead).' },
             { name: 'threshold', in: 'query', required: false, schema: { type: 'number', minimum: 0, maximum: 1 }, description: 'Uploads only.' },
             { name: 'webhook', in: 'query', required: false, schema: { type: 'string', format: 'uri' }, description: 'Uploads only.' },
           ],
@@ -69,6 +70,18 @@ export function jobsOpenApi(schemas: SubmissionSchemas, auth: boolean): OpenApiF
             content: {
               ...json('JobRequest'),
               ...Object.fromEntries(JSONL_TYPES.map((t) => [t, { schema: uploadLines }])),
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file'],
+                  properties: {
+                    file: { type: 'string', format: 'binary', description: uploadLines.description },
+                    model: { type: 'string' },
+                    threshold: { type: 'number', minimum: 0, maximum: 1 },
+                    webhook: { type: 'string', format: 'uri' },
+                  },
+                },
+              },
             },
           },
           responses: {
@@ -76,7 +89,7 @@ export function jobsOpenApi(schemas: SubmissionSchemas, auth: boolean): OpenApiF
             '400': err('Malformed JSON, wrong types or bad upload lines (`invalid_request` with `error.lines: [{line, message}]`).'),
             ...authErr,
             '413': err('Body larger than maxBodyBytes (JSON) or maxUploadBytes (upload) (`payload_too_large`).'),
-            '415': err('Neither JSON nor JSON lines (`unsupported_media_type`).'),
+            '415': err('Neither JSON, JSON lines nor a form (`unsupported_media_type`).'),
             '422': err('More than maxDocumentsPerJob documents or a text over maxCharsPerDocument (`limit_exceeded`).'),
           },
         },

@@ -1,4 +1,4 @@
-// /v1/jobs: submit (JSON or a JSON-lines upload) → 202, status, results (JSON lines in input order,
+// /v1/jobs: submit (JSON, a JSON-lines upload, or a form with a JSON-lines file) → 202, status, results (JSON lines in input order,
 // streamed), cancel. Mounted by createApp under /v1 behind the same API-key check as every /v1 route.
 import { randomUUID } from 'node:crypto';
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { HttpError, methodNotAllowed, type ErrorCode } from '../errors.ts';
 import type { JobQueues } from './queue.ts';
+import { readFormUpload } from './multipart.ts';
 import { FINAL_STATUSES, type JobDocument, type JobStore } from './store.ts';
 import { JSONL_TYPES, parseJsonLines, type JobLimits, type SubmissionSchemas } from './submission.ts';
 import { describeJob } from './view.ts';
@@ -49,6 +50,12 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
       const upload = parseJsonLines(await readBody(req, limits.maxUploadBytes), schemas.line, limits);
       if (!upload.ok) throw uploadError(upload, limits);
       documents = upload.documents;
+    } else if (req.is('multipart/form-data')) {
+      const form = await readFormUpload(req, limits.maxUploadBytes, () => tooLarge(limits.maxUploadBytes));
+      options = parseOrThrow(schemas.query, { ...req.query, ...form.fields }, limits);
+      const upload = parseJsonLines(form.file, schemas.line, limits);
+      if (!upload.ok) throw uploadError(upload, limits);
+      documents = upload.documents;
     } else if (req.is('application/json')) {
       const body = parseOrThrow(schemas.body, req.body, limits);
       documents = body.documents.map((d, i) => ({ id: d.id ?? String(i), text: d.text }));
@@ -57,7 +64,7 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
       throw new HttpError(
         415,
         'unsupported_media_type',
-        `send JSON (Content-Type: application/json) or JSON lines (Content-Type: ${JSONL_TYPES[0]})`,
+        `send JSON (Content-Type: application/json), JSON lines (Content-Type: ${JSONL_TYPES[0]}) or a form with a JSON-lines file field "file" (multipart/form-data)`,
       );
     }
     const id = randomUUID();

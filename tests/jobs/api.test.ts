@@ -225,6 +225,53 @@ describe('validation', () => {
     expect(res.body.error.message).toMatch(/5 invalid line\(s\).*line 2/);
   });
 
+  it('accepts a form upload (multipart/form-data, file field "file", options as form fields), as curl -F sends it', async () => {
+    await startWorker();
+    const body = Buffer.from(['{"id":"a","text":"First document.","label":[0]}', '{"text":"Second document."}', ''].join('\n'));
+    const res = await request(app).post('/v1/jobs').field('threshold', '0.4').attach('file', body, { filename: 'docs.jsonl', contentType: 'application/octet-stream' });
+    expect(res.status).toBe(202);
+    expect(res.body.documents).toBe(2);
+    const job = await finished(res.body.id);
+    expect(job).toMatchObject({ status: 'completed', threshold: 0.4 });
+    expect(lines((await request(app).get(`/v1/jobs/${res.body.id}/results`)).text).map((r) => r.id)).toEqual(['a', '1']);
+  });
+
+  it('refuses a bad form upload with a 4xx that says what is wrong', async () => {
+    const ok = Buffer.from('{"text":"Fine."}\n');
+    const noFile = await request(app).post('/v1/jobs').field('model', 'tiny');
+    expect([noFile.status, noFile.body.error.code]).toEqual([400, 'invalid_request']);
+    expect(noFile.body.error.message).toMatch(/no file field "file"/);
+
+    const wrongName = await request(app).post('/v1/jobs').attach('documents', ok, 'docs.jsonl');
+    expect(wrongName.status).toBe(400);
+    expect(wrongName.body.error.message).toMatch(/unexpected file field "documents"/);
+
+    const two = await request(app).post('/v1/jobs').attach('file', ok, 'a.jsonl').attach('file', ok, 'b.jsonl');
+    expect(two.status).toBe(400);
+    expect(two.body.error.message).toMatch(/one file per job/);
+
+    const badLine = await request(app).post('/v1/jobs').attach('file', Buffer.from('{"text":"ok"}\n{"id":"x"}\n'), 'docs.jsonl');
+    expect(badLine.status).toBe(400);
+    expect(badLine.body.error.lines).toEqual([{ line: 2, message: expect.stringMatching(/^text:/) }]);
+
+    const unknownField = await request(app).post('/v1/jobs').field('colour', 'red').attach('file', ok, 'docs.jsonl');
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.error.message).toMatch(/colour/);
+
+    const badModel = await request(app).post('/v1/jobs').field('model', 'nope').attach('file', ok, 'docs.jsonl');
+    expect([badModel.status, badModel.body.error.code]).toEqual([400, 'invalid_request']);
+
+    const big = await request(app).post('/v1/jobs').attach('file', Buffer.from(`{"text":"${'z'.repeat(5000)}"}`), 'big.jsonl');
+    expect(big.status).toBe(413);
+    expect(big.body.error).toMatchObject({ code: 'payload_too_large', limit: 'maxUploadBytes' });
+
+    const broken = await request(app).post('/v1/jobs').set('content-type', 'multipart/form-data; boundary=xyz').send('--xyz\r\nnot a part');
+    expect([broken.status, broken.body.error.code]).toEqual([400, 'invalid_request']);
+    const noBoundary = await request(app).post('/v1/jobs').set('content-type', 'multipart/form-data').send('x');
+    expect([noBoundary.status, noBoundary.body.error.code]).toEqual([400, 'invalid_request']);
+    expect(noBoundary.body.error.message).toMatch(/malformed multipart form/);
+  });
+
   it('reports invalid UTF-8 by line, an empty upload, an oversized upload and bad query options', async () => {
     const bad = Buffer.concat([Buffer.from('{"text":"ok"}\n{"text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]);
     const utf = await request(app).post('/v1/jobs').set('content-type', 'application/x-ndjson').send(bad);
