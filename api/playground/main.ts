@@ -1,4 +1,5 @@
 // The playground page's script (bundled by api/playground/bundle.ts; the page's CSP allows no inline code).
+import { docxToText } from '../../model/commands/docx.ts';
 import { COLOUR_SCHEMES, SCHEME_NAMES, isColourScheme, type ColourScheme } from '../../model/palette.ts';
 import type { DetectionResult } from '../../model/types.ts';
 import { renderHighlighted, renderLegend, renderSummary } from './render.ts';
@@ -100,10 +101,15 @@ function setupDrop(): void {
     const file = e.dataTransfer?.files[0];
     if (!file) return; // dropped text: the browser inserts it
     e.preventDefault();
-    void file.text().then((t) => {
-      area.value = t;
-      setStatus(`Loaded ${file.name}.`);
-    });
+    // A Word document is a zip: its body text is read the way `ptd score` reads it; anything else as text.
+    const read = /\.docx$/i.test(file.name) ? file.arrayBuffer().then((b) => docxToText(new Uint8Array(b))) : file.text();
+    read.then(
+      (t) => {
+        area.value = t;
+        setStatus(`Loaded ${file.name}.`);
+      },
+      (err: unknown) => setStatus(`Cannot read ${file.name}: ${err instanceof Error ? err.message : String(err)}`, true),
+    );
   });
 }
 

@@ -2,10 +2,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError, UsageError } from '../../cli/errors.ts';
+import { DocxError, docxToText } from './docx.ts';
 import { htmlToText, markdownToText } from './text.ts';
 
-export type InputFormat = 'txt' | 'md' | 'html' | 'jsonl';
-export const INPUT_FORMATS: InputFormat[] = ['txt', 'md', 'html', 'jsonl'];
+export type InputFormat = 'txt' | 'md' | 'html' | 'jsonl' | 'docx';
+export const INPUT_FORMATS: InputFormat[] = ['txt', 'md', 'html', 'jsonl', 'docx'];
 
 const EXTENSIONS: Record<string, InputFormat> = {
   '.txt': 'txt',
@@ -17,6 +18,7 @@ const EXTENSIONS: Record<string, InputFormat> = {
   '.xhtml': 'html',
   '.jsonl': 'jsonl',
   '.ndjson': 'jsonl',
+  '.docx': 'docx',
 };
 
 export interface InputDocument {
@@ -34,18 +36,18 @@ export function formatOf(file: string, override?: InputFormat): InputFormat {
   const format = EXTENSIONS[ext];
   if (!format) {
     throw new UsageError(
-      `unsupported format ${ext ? `"${ext}"` : '(no extension)'} for ${file}: use .txt, .md, .html or .jsonl, or --input-format`,
+      `unsupported format ${ext ? `"${ext}"` : '(no extension)'} for ${file}: use .txt, .md, .html, .jsonl or .docx, or --input-format`,
     );
   }
   return format;
 }
 
-async function readSource(file: string, stdin: () => Promise<string>): Promise<string> {
+async function readSource(file: string, stdin: () => Promise<Buffer>): Promise<Buffer> {
   if (file === '-') return stdin();
   try {
     const info = await stat(file);
     if (info.isDirectory()) throw new CliError(`cannot read ${file}: it is a directory`);
-    return await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (err) {
     if (err instanceof CliError) throw err;
     const e = err as NodeJS.ErrnoException;
@@ -77,14 +79,24 @@ export function parseJsonl(content: string, source: string): InputDocument[] {
 }
 
 /** Reads every input as documents; `stdin` reads standard input once (for `-` or no file at all). */
-export async function readInputs(files: string[], stdin: () => Promise<string>, override?: InputFormat): Promise<InputDocument[]> {
+export async function readInputs(files: string[], stdin: () => Promise<Buffer>, override?: InputFormat): Promise<InputDocument[]> {
   const sources = files.length ? files : ['-'];
   // Check every format before reading anything, so a typo fails fast.
   const formats = sources.map((f) => formatOf(f, override));
   const docs: InputDocument[] = [];
   for (let k = 0; k < sources.length; k++) {
     const file = sources[k]!;
-    const content = await readSource(file, stdin);
+    const bytes = await readSource(file, stdin);
+    if (formats[k] === 'docx') {
+      try {
+        docs.push({ source: file, text: docxToText(bytes) });
+      } catch (err) {
+        if (err instanceof DocxError) throw new CliError(`cannot read ${file === '-' ? 'stdin' : file}: ${err.message}`);
+        throw err;
+      }
+      continue;
+    }
+    const content = bytes.toString('utf8');
     switch (formats[k]!) {
       case 'txt':
         docs.push({ source: file, text: content });
@@ -95,6 +107,8 @@ export async function readInputs(files: string[], stdin: () => Promise<string>, 
       case 'html':
         docs.push({ source: file, text: htmlToText(content) });
         break;
+      case 'docx':
+        break; // read above, from the bytes
       case 'jsonl': {
         const records = parseJsonl(content, file);
         if (records.length === 0) throw new CliError(`empty input: ${file === '-' ? 'stdin' : file} has no records`);
@@ -109,8 +123,8 @@ export async function readInputs(files: string[], stdin: () => Promise<string>, 
   return docs;
 }
 
-export async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

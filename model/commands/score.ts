@@ -27,7 +27,7 @@ export interface ScoreCommandOptions {
 export interface ScoreIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  readStdin: () => Promise<string>;
+  readStdin: () => Promise<Buffer>;
   stdinIsTTY: boolean;
   stderrIsTTY: boolean;
   colors: boolean;

@@ -2,6 +2,7 @@
 // detect, see sentences painted with the shared palette's colours and tooltips, the summary and raw JSON;
 // drop a file; switch colour scheme; API key prompt; no CSP violations or console errors.
 import { existsSync } from 'node:fs';
+import { strToU8, zipSync } from 'fflate';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourFor, describeSentence } from '../../model/palette.ts';
@@ -96,6 +97,29 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in Chromium', () => {
     expect(await page.locator('#status').textContent()).toContain('essay.txt');
     await page.click('#detect');
     await page.locator('#highlighted .s').first().waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('reads the body text of a dropped Word document, and says why it cannot read a broken one', async () => {
+    const { page, problems } = await open(server.url);
+    const xml = `<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>First paragraph.</w:t></w:r></w:p><w:p><w:r><w:t>Second &amp; last.</w:t></w:r></w:p></w:body></w:document>`;
+    const bytes = Array.from(zipSync({ 'word/document.xml': strToU8(xml) }));
+    const drop = (name: string, data: number[]) =>
+      page.locator('#text').evaluate(
+        (el, [n, d]) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([new Uint8Array(d as number[])], n as string));
+          el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        },
+        [name, data] as const,
+      );
+    await drop('essay.docx', bytes);
+    await expect.poll(() => page.locator('#text').inputValue()).toBe('First paragraph.\n\nSecond & last.');
+    expect(await page.locator('#status').textContent()).toContain('Loaded essay.docx');
+    await drop('broken.docx', Array.from(strToU8('not a zip')));
+    await expect.poll(() => page.locator('#status').textContent()).toContain('Cannot read broken.docx: not a .docx file');
+    expect(await page.locator('#text').inputValue()).toBe('First paragraph.\n\nSecond & last.');
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -1,0 +1,89 @@
+// Word documents: the body text of a .docx, read by `ptd score` (and the playground). The files are built here
+// with fflate, in the shape Word writes them (a zip with [Content_Types].xml and word/document.xml).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { strToU8, zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docxToText, DocxError, wordXmlToText } from '../../model/commands/docx.ts';
+import { ptd } from '../helpers/ptd.ts';
+
+const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"';
+const p = (...runs: string[]) => `<w:p><w:pPr><w:pStyle w:val="Normal"/></w:pPr>${runs.join('')}</w:p>`;
+const r = (text: string) => `<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">${text}</w:t></w:r>`;
+
+/** A document.xml with the constructs Word uses: runs split mid-sentence, tabs, breaks, tracked changes,
+ * a field, a table, a text box with its VML fallback, entities. */
+const DOCUMENT = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document ${W}><w:body>
+${p(r('The ferry left at dawn. '), r('We '), r('watched the gulls.'))}
+${p(r('Name:'), '<w:r><w:tab/></w:r>', r('Ana'), '<w:r><w:br/></w:r>', r('Date: 3 May'))}
+${p(r('She said it was '), '<w:del w:id="1" w:author="x"><w:r><w:delText>really </w:delText></w:r></w:del>', '<w:ins w:id="2" w:author="x">', r('quite '), '</w:ins>', r('cold &amp; windy.'))}
+${p('<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>', r('7'), '<w:r><w:fldChar w:fldCharType="end"/></w:r>')}
+<w:tbl><w:tr><w:tc>${p(r('Cell one.'))}</w:tc><w:tc>${p(r('Cell two.'))}</w:tc></w:tr></w:tbl>
+${p('<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><w:txbxContent>', p(r('Boxed note.')), '</w:txbxContent></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent>', p(r('Boxed note.')), '</w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r>')}
+${p()}
+${p(r('  Last   line.  '))}
+<w:sectPr/></w:body></w:document>`;
+
+function docx(documentXml: string | null): Uint8Array {
+  const files: Record<string, Uint8Array> = {
+    '[Content_Types].xml': strToU8('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'),
+    'word/styles.xml': strToU8('<?xml version="1.0"?><w:styles/>'),
+  };
+  if (documentXml !== null) files['word/document.xml'] = strToU8(documentXml);
+  return zipSync(files);
+}
+
+describe('docx text', () => {
+  it('reads the body paragraph by paragraph: split runs joined, tabs and breaks kept, deletions and field codes left out', () => {
+    expect(wordXmlToText(DOCUMENT).split('\n\n')).toEqual([
+      'The ferry left at dawn. We watched the gulls.',
+      'Name:\tAna\nDate: 3 May',
+      'She said it was quite cold & windy.',
+      '7',
+      'Cell one.',
+      'Cell two.',
+      'Boxed note.', // the text box once (its mc:Fallback copy is skipped); its run's own paragraph is empty
+      'Last line.',
+    ]);
+  });
+
+  it('unzips a .docx and names what is wrong with a file that is not one', () => {
+    expect(docxToText(docx(DOCUMENT))).toBe(wordXmlToText(DOCUMENT));
+    expect(() => docxToText(strToU8('plain text, not a zip'))).toThrow(/not a .docx file \(not a zip archive\)/);
+    expect(() => docxToText(Uint8Array.of(0xd0, 0xcf, 0x11, 0xe0, 0, 0))).toThrow(/encrypted \(password-protected\) or old \.doc/);
+    expect(() => docxToText(docx(null))).toThrow(/no word\/document\.xml/);
+    const cut = docx(DOCUMENT).slice(0, 60);
+    expect(() => docxToText(cut)).toThrow(DocxError);
+  });
+});
+
+describe('ptd score on .docx files', { timeout: 120_000 }, () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ptd-docx-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('scores the body text of a Word document (fixture model)', async () => {
+    const file = path.join(dir, 'essay.docx');
+    writeFileSync(file, docx(DOCUMENT));
+    const run = await ptd('score', '-m', 'tests/fixtures/models/tiny', '--format', 'json', file);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as { source: string; sentences: { text: string }[] };
+    expect(out.source).toBe(file);
+    const texts = out.sentences.map((s) => s.text);
+    expect(texts).toContain('The ferry left at dawn.');
+    expect(texts).toContain('We watched the gulls.');
+    expect(texts.join(' ')).not.toMatch(/really|PAGE|<w:/);
+  });
+
+  it('exits 1 with the file name and the reason for a .docx that is not one', async () => {
+    const file = path.join(dir, 'fake.docx');
+    writeFileSync(file, 'just text');
+    const run = await ptd('score', '-m', 'tests/fixtures/models/tiny', file);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`cannot read ${file}: not a .docx file (not a zip archive)`);
+  });
+});
