@@ -17,6 +17,17 @@ def fmt(x, pct=False):
     return f"{100 * x:.1f}%" if pct else f"{x:.3f}"
 
 
+def with_ci(m, key, pct=False):
+    """A metric, with its bootstrap interval when the eval JSON has one (`ptd eval --bootstrap`)."""
+    value = fmt(m.get(key), pct)
+    ci = (m.get("ci") or {}).get(key)
+    if not ci or m.get(key) is None:
+        return value
+    if pct:
+        return f"{value} [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
+    return f"{value} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
 def table(res, title):
     rows = [f"#### {title}", "",
             "| group | docs | sentences | paraphrased | AUROC | TPR@1%FPR | TPR@5%FPR | Pearson r (lexical) |",
@@ -24,13 +35,17 @@ def table(res, title):
 
     def row(name, m):
         return (f"| {name} | {m.get('documents', '')} | {m.get('sentences', '')} | {m.get('positives', '')} | "
-                f"{fmt(m.get('auroc'))} | {fmt(m.get('tpr_at_1fpr'), True)} | {fmt(m.get('tpr_at_5fpr'), True)} | "
-                f"{fmt(m.get('pearson_lexical'))} |")
+                f"{with_ci(m, 'auroc')} | {with_ci(m, 'tpr_at_1fpr', True)} | {with_ci(m, 'tpr_at_5fpr', True)} | "
+                f"{with_ci(m, 'pearson_lexical')} |")
 
     rows.append(row("**all**", res))
     for name, m in res.get("groups", {}).items():
         rows.append(row(name, m))
     rows.append("")
+    if res.get("bootstrap"):
+        b = res["bootstrap"]
+        rows += [f"[low, high]: {round(100 * b['level'])}% percentile intervals from {b['replicates']} bootstrap "
+                 f"replicates over documents (seed {b['seed']}; each group resampled on its own).", ""]
     return "\n".join(rows)
 
 
@@ -159,6 +174,8 @@ def main(argv=None):
         with open(a.stats) as f:
             stats = json.load(f)
     alias = a.alias or ptd["name"]
+    b = test.get("bootstrap")
+    boot = f" --bootstrap {b['replicates']}" + (f" --seed {b['seed']}" if b["seed"] != 13 else "") if b else ""
     fp32 = size_mb(os.path.join(a.model_dir, "onnx", "model.onnx"))
     q8 = size_mb(os.path.join(a.model_dir, "onnx", "model_quantized.onnx"))
     th = {t["target_fpr"]: t for t in ptd.get("thresholds", [])}
@@ -236,8 +253,8 @@ def main(argv=None):
         "and the lexical change (1 − BLEU-4; 0 for human sentences). Runtime scores (q8, windows merged), "
         "computed with the evaluation CLI:",
         "",
-        f"```\nnode bin/ptd.js eval --model {alias} --data build/dataset/validation.jsonl --by paraphraser,domain\n"
-        f"node bin/ptd.js eval --model {alias} --data build/dataset/test.jsonl --by paraphraser,domain\n```",
+        f"```\nnode bin/ptd.js eval --model {alias} --data build/dataset/validation.jsonl --by paraphraser,domain{boot}\n"
+        f"node bin/ptd.js eval --model {alias} --data build/dataset/test.jsonl --by paraphraser,domain{boot}\n```",
         "",
         "Groups without paraphrased sentences (human-only records: paraphraser `(none)`) have no AUROC. "
         "The validation split also chose the checkpoint, the temperature and the thresholds; the test split "
