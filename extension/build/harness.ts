@@ -61,3 +61,23 @@ export async function scanTab(ext: InPage, tabId: number): Promise<PageSummary> 
   if (!reply.ok) throw new Error(reply.error);
   return reply.summary;
 }
+
+/** Highlight names → ranges' text, read from the page's main world (the registry is shared with the content script). */
+export async function highlights(page: InPage): Promise<Record<string, string[]>> {
+  return page.evaluate(() => {
+    const out: Record<string, string[]> = {};
+    (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights.forEach((h, name) => {
+      out[name] = [...h].map((r) => r.toString());
+    });
+    return out;
+  }, undefined);
+}
+
+/** The text of every range painted as flagged (any score band). */
+export const flaggedRanges = (h: Record<string, string[]>): string[] =>
+  Object.entries(h)
+    .filter(([k]) => k.startsWith('ptd-flagged-'))
+    .flatMap(([, v]) => v);
+
+/** Whitespace collapsed, for comparing a range's text with the page's visible text. */
+export const norm = (s: string): string => s.replace(/\s+/g, ' ').trim();

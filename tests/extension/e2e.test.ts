@@ -11,27 +11,13 @@ import { buildExtension } from '../../extension/build/build.ts';
 import type { PageSummary } from '../../extension/shared/messages.ts';
 import { segment } from '../../model/index.ts';
 import { CHROMIUM, extensionPage, launchWithExtension, type Launched } from '../../extension/build/chromium.ts';
-import { fixture, ROOT, scanTab, sendFrom, servePages, tabIdOf } from '../../extension/build/harness.ts';
+import { fixture, flaggedRanges, highlights, norm, ROOT, scanTab, sendFrom, servePages, tabIdOf } from '../../extension/build/harness.ts';
 
 const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
 const OUT = path.join(ROOT, 'dist', 'extension-test');
 const haveChromium = existsSync(CHROMIUM);
 
 type SummaryReply = { ok: true; summary: PageSummary } | { ok: false; error: string };
-
-/** Highlight names → ranges' text, read from the page's main world (the registry is shared with the content script). */
-async function highlights(page: Page): Promise<Record<string, string[]>> {
-  return page.evaluate(() => {
-    const out: Record<string, string[]> = {};
-    (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights.forEach((h, name) => {
-      out[name] = [...h].map((r) => r.toString());
-    });
-    return out;
-  });
-}
-
-const flaggedRanges = (h: Record<string, string[]>) => Object.entries(h).filter(([k]) => k.startsWith('ptd-flagged-')).flatMap(([, v]) => v);
-const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 async function median(scores: number[]): Promise<number> {
   const sorted = [...scores].sort((a, b) => a - b);

@@ -9,7 +9,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExtension } from '../../extension/build/build.ts';
 import { FIREFOX, inPage, launchFirefoxWithExtension, type LaunchedFirefox } from '../../extension/build/firefox.ts';
-import { fixture, ROOT, scanTab, sendFrom, servePages, tabIdOf, type InPage } from '../../extension/build/harness.ts';
+import { fixture, flaggedRanges, highlights as highlightsIn, norm, ROOT, scanTab, sendFrom, servePages, tabIdOf, type InPage } from '../../extension/build/harness.ts';
 import type { HostState, PageSummary } from '../../extension/shared/messages.ts';
 
 const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
@@ -18,18 +18,7 @@ const EXTENSION = path.join(OUT, 'firefox');
 
 type SummaryReply = { ok: true; summary: PageSummary } | { ok: false; error: string };
 
-async function highlights(page: Page): Promise<Record<string, string[]>> {
-  return page.evaluate(() => {
-    const out: Record<string, string[]> = {};
-    (CSS as unknown as { highlights: Map<string, Set<Range>> }).highlights.forEach((h, name) => {
-      out[name] = [...h].map((r) => r.toString());
-    });
-    return out;
-  });
-}
-
-const flaggedRanges = (h: Record<string, string[]>) => Object.entries(h).filter(([k]) => k.startsWith('ptd-flagged-')).flatMap(([, v]) => v);
-const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
+const highlights = (page: Page) => highlightsIn(inPage(page));
 const htmlAttr = (page: Page, name: string) => page.evaluate((n) => document.documentElement.getAttribute(n), name);
 
 async function toContent(ext: InPage, tabId: number, msg: object): Promise<PageSummary> {
