@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PageSummary } from '../shared/messages.ts';
+import { segment } from '../../model/index.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -81,3 +82,37 @@ export const flaggedRanges = (h: Record<string, string[]>): string[] =>
 
 /** Whitespace collapsed, for comparing a range's text with the page's visible text. */
 export const norm = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+export interface FakeApi {
+  url: string;
+  /** What each request carried: path, API key and the text to score. */
+  received: Array<{ url: string; key: string | undefined; text: string }>;
+  close(): void;
+}
+
+/** A stand-in for the ptd API (for the extension's opt-in API mode): every sentence scored 0.9 by "api-model". */
+export async function serveFakeApi(): Promise<FakeApi> {
+  const received: FakeApi['received'] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const { text } = JSON.parse(body || '{}') as { text: string };
+      received.push({ url: req.url ?? '', key: req.headers['x-api-key'] as string | undefined, text });
+      const sentences = segment(text).map((sg) => ({ ...sg, score: 0.9, label: 'paraphrased' as const }));
+      const result = {
+        model: { name: 'api-model', version: '9.9.9', device: 'cpu', dtype: 'q8', fallbacks: [] },
+        sentences,
+        spans: [],
+        score: 0.9,
+        paraphrasedFraction: 1,
+        threshold: 0.5,
+        coverage: { sentences: sentences.length, scored: sentences.length, truncated: 0 },
+        reliable: true,
+      };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, received, close: () => server.close() };
+}

@@ -3,15 +3,15 @@
 // about behaviour (state, ranges, counts, untouched DOM), never about model quality.
 /// <reference types="chrome" />
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExtension } from '../../extension/build/build.ts';
+import { expectApiModeScan } from './api-mode.ts';
 import type { PageSummary } from '../../extension/shared/messages.ts';
-import { segment } from '../../model/index.ts';
 import { CHROMIUM, extensionPage, launchWithExtension, type Launched } from '../../extension/build/chromium.ts';
-import { fixture, flaggedRanges, highlights, norm, ROOT, scanTab, sendFrom, servePages, tabIdOf } from '../../extension/build/harness.ts';
+import { fixture, flaggedRanges, highlights, norm, ROOT, scanTab, sendFrom, serveFakeApi, servePages, tabIdOf } from '../../extension/build/harness.ts';
 
 const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
 const OUT = path.join(ROOT, 'dist', 'extension-test');
@@ -249,47 +249,14 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
 
   describe('API mode (opt-in)', () => {
     it('sends page text to the configured ptd API with its key, and paints what it answers', async () => {
-      const received: Array<{ url: string; key: string | undefined; text: string }> = [];
-      const api = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => {
-          const { text } = JSON.parse(body || '{}') as { text: string };
-          received.push({ url: req.url ?? '', key: req.headers['x-api-key'] as string | undefined, text });
-          const sentences = segment(text).map((sg) => ({ ...sg, score: 0.9, label: 'paraphrased' as const }));
-          const result = {
-            model: { name: 'api-model', version: '9.9.9', device: 'cpu', dtype: 'q8', fallbacks: [] },
-            sentences,
-            spans: [],
-            score: 0.9,
-            paraphrasedFraction: 1,
-            threshold: 0.5,
-            coverage: { sentences: sentences.length, scored: sentences.length, truncated: 0 },
-            reliable: true,
-          };
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
-        });
-      });
-      await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-      const apiUrl = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+      const api = await serveFakeApi();
       const l = await launchWithExtension(path.join(OUT, 'chrome'));
       try {
         const page = await l.context.newPage();
         await page.goto(`${base}/article.html`);
         const ext = await extensionPage(l);
-        await ext.evaluate((url) => chrome.storage.local.set({ mode: 'api', apiUrl: url, apiKey: 'k-123' }), apiUrl);
         const tabId = await tabIdOf(ext, `${base}/article.html`);
-        const summary = await scanTab(ext, tabId);
-        expect(summary.mode).toBe('api');
-        expect(summary.model?.name).toBe('api-model');
-        expect(summary.flagged).toBe(summary.scored);
-        expect(flaggedRanges(await highlights(page))).toHaveLength(summary.scored);
-        expect(received.length).toBeGreaterThan(0);
-        expect(received.every((r) => r.url === '/v1/detect' && r.key === 'k-123')).toBe(true);
-        expect(received.map((r) => r.text).join(' ')).toContain('My grandfather kept the light');
-        // the local model was never started
-        const host = await sendFrom<{ ok: true; state: { status: string } }>(ext, { target: 'background', type: 'host-state' });
-        expect(host.state.status).toBe('idle');
+        await expectApiModeScan(ext, tabId, api, 'k-123', () => highlights(page));
       } finally {
         await l.close();
         api.close();

@@ -8,8 +8,9 @@ import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExtension } from '../../extension/build/build.ts';
+import { expectApiModeScan } from './api-mode.ts';
 import { FIREFOX, inPage, launchFirefoxWithExtension, type LaunchedFirefox } from '../../extension/build/firefox.ts';
-import { fixture, flaggedRanges, highlights as highlightsIn, norm, ROOT, scanTab, sendFrom, servePages, tabIdOf, type InPage } from '../../extension/build/harness.ts';
+import { fixture, flaggedRanges, highlights as highlightsIn, norm, ROOT, scanTab, sendFrom, serveFakeApi, servePages, tabIdOf, type InPage } from '../../extension/build/harness.ts';
 import type { HostState, PageSummary } from '../../extension/shared/messages.ts';
 
 const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
@@ -140,6 +141,20 @@ describe.skipIf(!existsSync(FIREFOX))('extension in headless Firefox', () => {
       expect(await htmlAttr(page, 'data-ptd-state')).toBeNull();
     });
   });
+
+  it('API mode (opt-in): the background page sends the page text to the configured API with its key, and paints the answer', async () => {
+    const api = await serveFakeApi();
+    const ff = await launchFirefoxWithExtension(EXTENSION);
+    try {
+      const page = await ff.newPage(`${base}/article.html?api`);
+      const ext = inPage(await ff.extensionPage('options.html'));
+      const tabId = await tabIdOf(ext, `${base}/article.html?api`);
+      await expectApiModeScan(ext, tabId, api, 'k-456', () => highlights(page));
+    } finally {
+      await ff.close();
+      api.close();
+    }
+  }, 120_000);
 
   it('when Firefox suspends the idle background page (and the model with it), the next scan reloads the model', async () => {
     // Firefox stops an MV3 event page after it has been idle for `extensions.background.idle.timeout` (30 s by default).
