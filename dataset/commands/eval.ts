@@ -9,7 +9,7 @@ import { compareScorers } from '../compare.ts';
 import { evaluate, sentenceScores, type EvalResult } from '../evaluate.ts';
 import { JoinError, joinPredictions, readPredictions } from '../predictions.ts';
 import { progressBar } from '../progress.ts';
-import { readPasted, RecordError, writeTextAtomic, type ParsedRecord } from '../records.ts';
+import { readPasted, RecordError, writeJsonLines, writeTextAtomic, type ParsedRecord } from '../records.ts';
 import { renderComparisonReport, renderComparisonTable, renderReport, renderTable } from '../report.ts';
 
 export interface EvalCommandOptions {
@@ -29,6 +29,8 @@ export interface EvalCommandOptions {
   /** Bootstrap replicates for confidence intervals (0: none). */
   bootstrap?: number;
   seed?: number;
+  /** With one --model: write its scores as a predictions file (JSON lines {"id"?, "scores"}) to reuse later. */
+  writePredictions?: string;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -94,6 +96,9 @@ async function scoreAll(records: ParsedRecord[], options: EvalCommandOptions): P
 export async function runEval(options: EvalCommandOptions): Promise<void> {
   const count = (options.predictions?.length ?? 0) + (options.models?.length ?? 0);
   if (count === 0) throw new UsageError('give --predictions FILE or --model NAME_OR_DIR (either can be repeated to compare detectors)');
+  if (options.writePredictions && options.models?.length !== 1) {
+    throw new UsageError('--write-predictions needs exactly one --model (the detector whose scores to save)');
+  }
   let records: ParsedRecord[];
   try {
     const read = await readPasted(options.data, { skipInvalid: options.skipInvalid });
@@ -110,6 +115,13 @@ export async function runEval(options: EvalCommandOptions): Promise<void> {
       }
     }
     const scored = await scoreAll(records, options);
+    if (options.writePredictions) {
+      // The model's scores in the --predictions format, in record order (ids where the records have them).
+      const model = scored[scored.length - 1]!;
+      const rows = records.map((r, k) => (r.id !== undefined ? { id: r.id, scores: model.scores[k] } : { scores: model.scores[k] }));
+      await writeJsonLines(options.writePredictions, rows);
+      log(`wrote ${records.length} predictions of ${model.name} to ${options.writePredictions}`);
+    }
     const bootstrap = options.bootstrap ? { replicates: options.bootstrap, seed: options.seed ?? 13 } : undefined;
     if (bootstrap) log(`bootstrap: ${bootstrap.replicates} replicates over ${records.length} documents (seed ${bootstrap.seed})`);
     const results: EvalResult[] = scored.map((s) => {
@@ -167,6 +179,7 @@ export function register(program: Command): void {
     .option('--threshold <x>', 'score threshold for precision/recall/F1 (default: the model\'s, or fitted at 1% FPR)')
     .option('--bootstrap <n>', '95% confidence intervals from n bootstrap replicates over documents (e.g. 1000)', '0')
     .option('--seed <n>', 'with --bootstrap: the resampling seed', '13')
+    .option('--write-predictions <file>', "with one --model: save its scores as a predictions file, to evaluate or compare later without re-scoring")
     .option('--skip-invalid', 'skip and count invalid records instead of stopping')
     .option('--device <device>', 'with --model: auto, cpu, cuda, wasm, webgpu', 'auto')
     .option('--dtype <dtype>', 'with --model: q8 or fp32', 'q8')
@@ -187,6 +200,7 @@ export function register(program: Command): void {
         device: opts.device as Device,
         dtype: opts.dtype as Dtype,
         batchSize: parseNumber('--batch-size', String(opts.batchSize), (n) => Number.isInteger(n) && n > 0),
+        writePredictions: opts.writePredictions as string | undefined,
         bootstrap: parseNumber('--bootstrap', String(opts.bootstrap), (n) => Number.isInteger(n) && n >= 0 && n <= 100_000),
         seed: parseNumber('--seed', String(opts.seed), (n) => Number.isInteger(n) && n >= 0),
       });

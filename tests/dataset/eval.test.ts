@@ -163,6 +163,23 @@ describe('ptd eval', { timeout: 180_000 }, () => {
     expect(r.stderr).toMatch(/scoring 3 records with /);
   });
 
+  it('--write-predictions saves the model\'s scores, which --predictions then evaluates to the same numbers', async () => {
+    const saved = join(dir, 'tiny-preds.jsonl');
+    const first = await ptd('eval', '--data', data, '--model', 'tests/fixtures/models/tiny', '--write-predictions', saved, '--json');
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain(`wrote 3 predictions of ptd-tiny-fixture`);
+    const rows = (await readFile(saved, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r: { id: string }) => r.id)).toEqual(['d1', 'd2', 'd3']);
+    expect(rows.map((r: { scores: number[] }) => r.scores.length)).toEqual([3, 2, 3]);
+    const again = await ptd('eval', '--data', data, '--predictions', saved, '--json');
+    const a = JSON.parse(first.stdout);
+    const b = JSON.parse(again.stdout);
+    for (const k of ['auroc', 'tpr_at_1fpr', 'tpr_at_5fpr', 'pearson_lexical']) expect(b[k]).toBe(a[k]);
+    const misuse = await ptd('eval', '--data', data, '--predictions', preds, '--write-predictions', saved);
+    expect(misuse.code).toBe(2);
+    expect(misuse.stderr).toMatch(/--write-predictions needs exactly one --model/);
+  });
+
   it('names a model that cannot be loaded', async () => {
     const r = await ptd('eval', '--data', data, '--model', join(dir, 'no-model'));
     expect(r.code).toBe(1);
