@@ -17,7 +17,7 @@ import {
   type Reply,
   type ScanTrigger,
 } from '../shared/messages.ts';
-import { loadSettings, originPattern, type Settings } from '../shared/settings.ts';
+import { apiPermissions, loadSettings, normaliseOrigin, originPattern, type Settings } from '../shared/settings.ts';
 
 /** How the background reaches the model host. */
 export interface ModelPort {
@@ -80,6 +80,13 @@ export async function checkSelection(tabId: number): Promise<PageSummary> {
 /** POST /v1/detect of a ptd API (API mode only; the user opted in and was told page text is sent there). */
 async function scoreWithApi(settings: Settings, text: string): Promise<ChunkResult> {
   if (!settings.apiUrl) throw new Error('API mode is on but no API URL is set (Options).');
+  const origin = normaliseOrigin(settings.apiUrl);
+  if (!origin) throw new Error(`API mode is on but ${settings.apiUrl} is not an http(s) URL (Options).`);
+  // The permissions the user granted when turning API mode on can be revoked since (browser settings): no page
+  // text is sent without them.
+  if (!(await browser.permissions.contains(apiPermissions(origin)))) {
+    throw new Error(`API mode is not allowed to send page text to ${origin} any more; turn it on again in Options.`);
+  }
   const started = Date.now();
   const res = await fetch(`${settings.apiUrl.replace(/\/+$/, '')}/v1/detect`, {
     method: 'POST',

@@ -48,7 +48,17 @@ export async function tabIdOf(ext: InPage, url: string): Promise<number> {
 
 /** Sends a message to the background from an extension page and returns the reply. */
 export async function sendFrom<T>(ext: InPage, msg: object): Promise<T> {
-  return ext.evaluate((m) => chrome.runtime.sendMessage(m), msg) as Promise<T>;
+  // As the extension's own pages do (shared/send.ts): sent again if Firefox's background page was stopping.
+  return ext.evaluate(async (m) => {
+    for (let k = 1; ; k++) {
+      try {
+        return await chrome.runtime.sendMessage(m);
+      } catch (err) {
+        if (k >= 4 || !/receiving end does not exist/i.test(String(err))) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 150 * k));
+      }
+    }
+  }, msg) as Promise<T>;
 }
 
 /** Asks the background to scan a tab, as the popup does, and returns the page summary; a refusal throws. */

@@ -48,7 +48,11 @@ export function manifest(o: ManifestOptions): Record<string, unknown> {
     delete m.minimum_chrome_version;
     // Firefox has no offscreen documents: the background page hosts the model (it has a DOM and can run WASM).
     m.background = { page: 'background.html' };
-    m.browser_specific_settings = { gecko: { id: GECKO_ID, strict_min_version: '140.0' } };
+    // Firefox's built-in data consent (required by addons.mozilla.org since November 2025): nothing leaves the
+    // device unless the user turns on API mode, which sends page text (websiteContent) to the server they chose;
+    // options.ts asks for it then. Test builds, which grant their host permissions up front, grant it too.
+    const dataCollection = o.testHosts?.length ? { required: ['websiteContent'] } : { required: ['none'], optional: ['websiteContent'] };
+    m.browser_specific_settings = { gecko: { id: GECKO_ID, strict_min_version: '140.0', data_collection_permissions: dataCollection } };
   }
   return m;
 }

@@ -1,6 +1,7 @@
 // The content script: thin. It reads the page's main text, asks the background to score it chunk by chunk, and
 // paints results as they arrive. It never loads a model and never changes the page's text or layout.
 import browser from 'webextension-polyfill';
+import { sendToBackground } from '../shared/send.ts';
 import { isColourScheme, type ColourScheme } from '../../model/palette.ts';
 import type { DetectionResult, ModelInfo, Threshold } from '../../model/types.ts';
 import {
@@ -29,7 +30,7 @@ const RESCAN_DELAY_MS = 2000;
 const root = document.documentElement;
 
 async function send<T extends object>(msg: BackgroundRequest): Promise<T> {
-  const reply = (await browser.runtime.sendMessage(msg)) as Reply<T> | undefined;
+  const reply = (await sendToBackground(msg)) as Reply<T> | undefined;
   if (!reply) throw new Error('The extension did not answer (it may have been reloaded; reload the page).');
   if (!reply.ok) throw new Error(reply.error);
   return reply;

@@ -1,8 +1,9 @@
 // Options: local (default) or API mode, model device, colour scheme, auto-scan sites. Host permissions are asked
 // for only when needed: the API server's origin when API mode is saved, each auto-scan site when it is added.
 import browser from 'webextension-polyfill';
+import { sendToBackground } from '../shared/send.ts';
 import { COLOUR_SCHEMES, SCHEME_NAMES, legend, type ColourScheme } from '../../model/palette.ts';
-import { loadSettings, normaliseOrigin, originPattern, saveSettings, type Settings } from '../shared/settings.ts';
+import { apiPermissions, loadSettings, normaliseOrigin, originPattern, saveSettings, type Settings } from '../shared/settings.ts';
 
 const form = document.getElementById('form') as HTMLFormElement;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -37,7 +38,11 @@ function renderSites(): void {
     remove.textContent = 'remove';
     remove.addEventListener('click', () => {
       sites = sites.filter((s) => s !== origin);
-      void browser.permissions.remove({ origins: [originPattern(origin)] }).catch(() => undefined);
+      // Patterns cover a host on every port: keep the permission while API mode or another listed site uses the host.
+      const pattern = originPattern(origin);
+      const apiOrigin = normaliseOrigin(field<HTMLInputElement>('apiUrl').value);
+      const stillUsed = [...sites, ...(apiOrigin ? [apiOrigin] : [])].some((o) => originPattern(o) === pattern);
+      if (!stillUsed) void browser.permissions.remove({ origins: [pattern] }).catch(() => undefined);
       renderSites();
     });
     li.append(remove);
@@ -102,10 +107,10 @@ async function main(): Promise<void> {
       return;
     }
     // The permission request must start inside the submit handler (user gesture), before any other await.
-    const permission = apiOrigin ? browser.permissions.request({ origins: [originPattern(apiOrigin)] }) : Promise.resolve(true);
+    const permission = apiOrigin ? browser.permissions.request(apiPermissions(apiOrigin)) : Promise.resolve(true);
     void permission.then(async (granted) => {
       if (!granted) {
-        $('saved').textContent = `Permission to reach ${apiOrigin} was not granted; API mode stays off.`;
+        $('saved').textContent = `Permission to send page text to ${apiOrigin} was not granted; API mode stays off.`;
         return;
       }
       await saveSettings({
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
         showBorderline: field<HTMLInputElement>('showBorderline').checked,
         autoScanSites: sites,
       });
-      await browser.runtime.sendMessage({ target: 'background', type: 'sync-auto-scan' });
+      await sendToBackground({ target: 'background', type: 'sync-auto-scan' });
       $('saved').textContent = 'Saved.';
     });
   });

@@ -1,6 +1,7 @@
 // The popup: starts a scan of the current tab when the page has none, shows model loading progress on first use,
 // the page summary, and a threshold slider that re-labels instantly from the stored scores (no model run).
 import browser from 'webextension-polyfill';
+import { sendToBackground } from '../shared/send.ts';
 import type { HostState, PageSummary, Reply } from '../shared/messages.ts';
 import { countAt, describeThreshold } from '../shared/summary.ts';
 
@@ -109,7 +110,7 @@ function poll(): void {
 async function scan(): Promise<void> {
   $('status').textContent = 'Scanning…';
   poll();
-  const reply = (await browser.runtime.sendMessage({ target: 'background', type: 'scan-tab', tabId, trigger: 'popup' })) as Reply<{
+  const reply = (await sendToBackground({ target: 'background', type: 'scan-tab', tabId, trigger: 'popup' })) as Reply<{
     summary: PageSummary;
   }>;
   if (!reply.ok) {
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     if (m?.target === 'broadcast' && m.type === 'host-state' && m.state) showHost(m.state);
     return undefined;
   });
-  const host = (await browser.runtime.sendMessage({ target: 'background', type: 'host-state' })) as Reply<{ state: HostState; mode: string }>;
+  const host = (await sendToBackground({ target: 'background', type: 'host-state' })) as Reply<{ state: HostState; mode: string }>;
   if (host.ok) {
     showHost(host.state);
     $('mode').textContent = host.mode === 'api' ? 'API mode: page text is sent to your API server' : 'Local mode: nothing leaves this device';
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
   });
   $('rescan').addEventListener('click', () => void scan());
   $('clear').addEventListener('click', () => {
-    void browser.runtime.sendMessage({ target: 'background', type: 'clear-tab', tabId }).then(() => refresh());
+    void sendToBackground({ target: 'background', type: 'clear-tab', tabId }).then(() => refresh());
   });
   $('selection').addEventListener('click', () => {
     poll();

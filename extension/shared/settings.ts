@@ -60,8 +60,27 @@ export function normaliseOrigin(input: string): string | null {
   }
 }
 
-/** Match pattern for an origin (`https://example.org/*`), as permissions and content-script registration want. */
-export const originPattern = (origin: string): string => `${origin}/*`;
+/**
+ * Match pattern for an origin (`https://example.org/*`), as permissions and content-script registration want.
+ * Without the port: Firefox's match patterns have none (a granted `http://localhost:8080/*` never matches), and a
+ * pattern without one matches every port of the host in both browsers.
+ */
+export function originPattern(origin: string): string {
+  const u = new URL(origin);
+  return `${u.protocol}//${u.hostname}/*`;
+}
+
+declare const __PTD_TARGET__: 'chrome' | 'firefox';
+
+/**
+ * What API mode needs: the API server's origin, and in Firefox the consent to send website content off the device
+ * (the manifest's optional `data_collection_permissions`). Asked for in the options page, checked before each send.
+ */
+export function apiPermissions(origin: string, target: 'chrome' | 'firefox' = __PTD_TARGET__): browser.Permissions.Permissions {
+  const wanted: browser.Permissions.Permissions & { data_collection?: string[] } = { origins: [originPattern(origin)] };
+  if (target === 'firefox') wanted.data_collection = ['websiteContent'];
+  return wanted;
+}
 
 export async function loadSettings(): Promise<Settings> {
   const raw = await browser.storage.local.get(Object.keys(DEFAULT_SETTINGS));

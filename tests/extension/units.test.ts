@@ -6,7 +6,7 @@ vi.mock('webextension-polyfill', () => ({ default: {} }));
 import { CSP, manifest } from '../../extension/build/manifest.ts';
 import { Painter, highlightCss, HIGHLIGHT_PREFIX } from '../../extension/content/highlight.ts';
 import { extractText, rangesFor } from '../../extension/content/extract.ts';
-import { DEFAULT_SETTINGS, normaliseOrigin, normaliseSettings } from '../../extension/shared/settings.ts';
+import { apiPermissions, DEFAULT_SETTINGS, normaliseOrigin, normaliseSettings, originPattern } from '../../extension/shared/settings.ts';
 import { countAt, describeThreshold } from '../../extension/shared/summary.ts';
 import { fail, isMessageFor, ok, unwrap } from '../../extension/shared/messages.ts';
 
@@ -38,6 +38,23 @@ describe('manifest', () => {
 
   it('test builds may add host permissions, and only when asked', () => {
     expect(manifest({ target: 'chrome', version: '1', testHosts: ['http://127.0.0.1/*'] }).host_permissions).toEqual(['http://127.0.0.1/*']);
+  });
+
+  it('firefox declares its data collection: none required, page text optional (API mode); chrome has no such key', () => {
+    const gecko = (m: Record<string, unknown>) => (m.browser_specific_settings as { gecko: Record<string, unknown> }).gecko;
+    expect(gecko(manifest({ target: 'firefox', version: '1' })).data_collection_permissions).toEqual({ required: ['none'], optional: ['websiteContent'] });
+    // test builds grant up front what a user grants in the options page, as they do for host permissions
+    expect(gecko(manifest({ target: 'firefox', version: '1', testHosts: ['http://127.0.0.1/*'] })).data_collection_permissions).toEqual({
+      required: ['websiteContent'],
+    });
+    expect(JSON.stringify(manifest({ target: 'chrome', version: '1' }))).not.toContain('data_collection');
+  });
+
+  it('API mode asks for the server origin, and in firefox for consent to send website content', () => {
+    expect(apiPermissions('https://ptd.example.org', 'chrome')).toEqual({ origins: ['https://ptd.example.org/*'] });
+    // match patterns carry no port (Firefox's cannot): the pattern covers the host on every port
+    expect(apiPermissions('http://127.0.0.1:8080', 'firefox')).toEqual({ origins: ['http://127.0.0.1/*'], data_collection: ['websiteContent'] });
+    expect(originPattern('http://[::1]:8080')).toBe('http://[::1]/*');
   });
 });
 
