@@ -48,7 +48,26 @@ export function buildOpenApi(ctx: AppContext, fragments: OpenApiFragment[], auth
         operationId: 'detect',
         summary: 'Score every sentence of one document',
         ...secured,
-        requestBody: { required: true, content: json('DetectRequest') },
+        description:
+          'Send `{text, model?, threshold?}` as JSON, or upload the document as a form (`multipart/form-data`): a file field `file` ' +
+          '(.txt, .md, .html or .docx, by name or media type; read as `ptd score` reads files) and optional fields `model`, `threshold`.',
+        requestBody: {
+          required: true,
+          content: {
+            ...json('DetectRequest'),
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['file'],
+                properties: {
+                  file: { type: 'string', format: 'binary', description: 'One document: .txt, .md, .html/.htm or .docx.' },
+                  model: { type: 'string' },
+                  threshold: { type: 'number', minimum: 0, maximum: 1 },
+                },
+              },
+            },
+          },
+        },
         responses: { '200': { description: 'Sentences with offsets and scores, merged spans, document summary.', content: json('DetectionResult') }, ...common },
       },
     },

@@ -9,7 +9,8 @@ type Issue = z.core.$ZodIssue;
 
 export function validateBody(schema: z.ZodType, limits: Limits): RequestHandler {
   return (req, res, next) => {
-    if (!req.is('application/json')) {
+    // A form upload was already turned into a body by the route (routes/upload.ts).
+    if (!req.is('application/json') && res.locals.fromForm !== true) {
       throw new HttpError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json');
     }
     const parsed = schema.safeParse(req.body);

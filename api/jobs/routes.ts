@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { HttpError, methodNotAllowed, type ErrorCode } from '../errors.ts';
 import type { JobQueues } from './queue.ts';
-import { readFormUpload } from './multipart.ts';
+import { readFormUpload } from '../multipart.ts';
 import { FINAL_STATUSES, type JobDocument, type JobStore } from './store.ts';
 import { JSONL_TYPES, parseJsonLines, type JobLimits, type SubmissionSchemas } from './submission.ts';
 import { describeJob } from './view.ts';

@@ -1,10 +1,11 @@
-// POST /v1/detect: one document → the runtime's DetectionResult.
+// POST /v1/detect: one document (JSON, or a file in a form: upload.ts) → the runtime's DetectionResult.
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { deadline, pickModel, untilAborted } from '../context.ts';
 import { methodNotAllowed } from '../errors.ts';
 import type { DetectRequest } from '../schemas.ts';
 import { validateBody } from '../validate.ts';
+import { documentFromForm } from './upload.ts';
 
 export function detectRouter(ctx: AppContext): Router {
   const router = Router();
@@ -14,6 +15,7 @@ export function detectRouter(ctx: AppContext): Router {
       res.locals.route = '/v1/detect';
       next();
     },
+    documentFromForm(ctx.limits),
     validateBody(ctx.schemas.detect, ctx.limits),
     async (_req, res) => {
       const body = res.locals.body as DetectRequest;

@@ -29,6 +29,34 @@ export interface InputDocument {
   text: string;
 }
 
+const MEDIA_TYPES: Record<string, InputFormat> = {
+  'text/plain': 'txt',
+  'text/markdown': 'md',
+  'text/x-markdown': 'md',
+  'text/html': 'html',
+  'application/xhtml+xml': 'html',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+};
+
+/** The format of an uploaded file: by its name's extension, else by its media type; null when neither is known. */
+export function formatOfUpload(filename: string, mimeType: string): InputFormat | null {
+  return EXTENSIONS[path.extname(filename).toLowerCase()] ?? MEDIA_TYPES[mimeType.split(';')[0]!.trim().toLowerCase()] ?? null;
+}
+
+/** The text to score in a file's bytes (one document; JSON lines are read by parseJsonl). DocxError when a .docx is not one. */
+export function documentText(bytes: Buffer, format: Exclude<InputFormat, 'jsonl'>): string {
+  switch (format) {
+    case 'docx':
+      return docxToText(bytes);
+    case 'md':
+      return markdownToText(bytes.toString('utf8'));
+    case 'html':
+      return htmlToText(bytes.toString('utf8'));
+    case 'txt':
+      return bytes.toString('utf8');
+  }
+}
+
 export function formatOf(file: string, override?: InputFormat): InputFormat {
   if (override) return override;
   if (file === '-') return 'txt';
@@ -87,34 +115,18 @@ export async function readInputs(files: string[], stdin: () => Promise<Buffer>, 
   for (let k = 0; k < sources.length; k++) {
     const file = sources[k]!;
     const bytes = await readSource(file, stdin);
-    if (formats[k] === 'docx') {
-      try {
-        docs.push({ source: file, text: docxToText(bytes) });
-      } catch (err) {
-        if (err instanceof DocxError) throw new CliError(`cannot read ${file === '-' ? 'stdin' : file}: ${err.message}`);
-        throw err;
-      }
+    const format = formats[k]!;
+    if (format === 'jsonl') {
+      const records = parseJsonl(bytes.toString('utf8'), file);
+      if (records.length === 0) throw new CliError(`empty input: ${file === '-' ? 'stdin' : file} has no records`);
+      docs.push(...records);
       continue;
     }
-    const content = bytes.toString('utf8');
-    switch (formats[k]!) {
-      case 'txt':
-        docs.push({ source: file, text: content });
-        break;
-      case 'md':
-        docs.push({ source: file, text: markdownToText(content) });
-        break;
-      case 'html':
-        docs.push({ source: file, text: htmlToText(content) });
-        break;
-      case 'docx':
-        break; // read above, from the bytes
-      case 'jsonl': {
-        const records = parseJsonl(content, file);
-        if (records.length === 0) throw new CliError(`empty input: ${file === '-' ? 'stdin' : file} has no records`);
-        docs.push(...records);
-        break;
-      }
+    try {
+      docs.push({ source: file, text: documentText(bytes, format) });
+    } catch (err) {
+      if (err instanceof DocxError) throw new CliError(`cannot read ${file === '-' ? 'stdin' : file}: ${err.message}`);
+      throw err;
     }
   }
   for (const d of docs) {

@@ -1,6 +1,7 @@
 // The app without a port (supertest) and with fake detectors: shapes, every error code, limits, auth,
 // CORS, the queue (coalescing, 429, withdrawal on timeout), metrics and extra routers.
 import express from 'express';
+import { strToU8, zipSync } from 'fflate';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../api/models.ts';
@@ -93,6 +94,43 @@ describe('POST /v1/detect', () => {
     const res = await request(app).post('/v1/detect').send({ text: 'a'.repeat(2000) });
     expectError(res, 413, 'payload_too_large');
     expect(res.body.error.limit).toBe('maxBodyBytes');
+  });
+
+  it('scores an uploaded file (form upload): .txt, .html and .docx read as ptd score reads them, with form options', async () => {
+    const app = appWith({ base: fakeDetector('ptd-base'), small: fakeDetector('ptd-small') });
+    const txt = await request(app).post('/v1/detect').attach('file', Buffer.from(SAMPLE), 'essay.txt').expect(200);
+    expect(detectionResultSchema.parse(txt.body).sentences.map((s) => s.text).join(' ')).toBe(SAMPLE.replace(/\s+/g, ' ').trim());
+    const html = await request(app)
+      .post('/v1/detect')
+      .field('model', 'small')
+      .field('threshold', '0.2')
+      .attach('file', Buffer.from(`<html><head><title>x</title><script>var a</script></head><body><p>${SAMPLE}</p></body></html>`), {
+        filename: 'page.htm',
+        contentType: 'text/html',
+      })
+      .expect(200);
+    expect(html.body.model.name).toBe('ptd-small');
+    expect(html.body.threshold).toBe(0.2);
+    expect(html.body.sentences.map((s: { text: string }) => s.text).join(' ')).not.toMatch(/var a|<p>/);
+    const xml = '<w:document xmlns:w="x"><w:body><w:p><w:r><w:t>One sentence here.</w:t></w:r></w:p><w:p><w:r><w:t>Another one follows.</w:t></w:r></w:p></w:body></w:document>';
+    const docx = await request(app).post('/v1/detect').attach('file', Buffer.from(zipSync({ 'word/document.xml': strToU8(xml) })), 'essay.docx').expect(200);
+    expect(docx.body.sentences.map((s: { text: string }) => s.text)).toEqual(['One sentence here.', 'Another one follows.']);
+  });
+
+  it('refuses an upload it cannot read as one document, naming why', async () => {
+    const app = appWith({ base: fakeDetector() }, { limits: { maxBodyBytes: 4000 } });
+    expectError(await request(app).post('/v1/detect').attach('file', Buffer.from('%PDF-1.7'), { filename: 'scan.pdf', contentType: 'application/pdf' }), 415, 'unsupported_media_type');
+    const many = await request(app).post('/v1/detect').attach('file', Buffer.from('{"text":"a"}\n'), 'docs.jsonl');
+    expectError(many, 415, 'unsupported_media_type');
+    expect(many.body.error.message).toMatch(/\/v1\/detect\/batch or \/v1\/jobs/);
+    const fake = await request(app).post('/v1/detect').attach('file', Buffer.from('not a zip'), 'essay.docx');
+    expectError(fake, 400, 'invalid_request');
+    expect(fake.body.error.message).toBe('essay.docx: not a .docx file (not a zip archive)');
+    expectError(await request(app).post('/v1/detect').field('model', 'base'), 400, 'invalid_request');
+    expectError(await request(app).post('/v1/detect').field('colour', 'red').attach('file', Buffer.from(SAMPLE), 'a.txt'), 400, 'invalid_request');
+    expectError(await request(app).post('/v1/detect').field('threshold', 'high').attach('file', Buffer.from(SAMPLE), 'a.txt'), 400, 'invalid_request');
+    expectError(await request(app).post('/v1/detect').attach('file', Buffer.from('x'.repeat(5000)), 'big.txt'), 413, 'payload_too_large');
+    expectError(await request(app).post('/v1/detect').attach('file', Buffer.from('   \n  '), 'empty.txt'), 400, 'invalid_request');
   });
 
   it('answers 405 to other methods and a JSON 404 to unknown paths', async () => {

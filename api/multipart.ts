@@ -1,15 +1,19 @@
-// A job upload sent as an HTML form (`multipart/form-data`, e.g. `curl -F file=@docs.jsonl`): one file field
-// named `file` holding JSON lines, and optional text fields `model`, `threshold`, `webhook`. Parsed with busboy,
-// streamed, the file cut off at maxUploadBytes (413), every malformed form a 400 that says what was wrong.
+// An upload sent as an HTML form (`multipart/form-data`, e.g. `curl -F file=@docs.jsonl`): one file field named
+// `file` and optional text fields (`model`, `threshold`, ...). Used by POST /v1/jobs (JSON lines) and POST
+// /v1/detect (one document). Parsed with busboy, streamed, the file cut off at the route's byte limit (413), every
+// malformed form a 400 that says what was wrong.
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { HttpError } from '../errors.ts';
+import { HttpError } from './errors.ts';
 
 export interface FormUpload {
   /** Text fields of the form (the last value of a repeated field). */
   fields: Record<string, string>;
   /** The bytes of the `file` field. */
   file: Buffer;
+  /** The file's name and media type as the client sent them. */
+  filename: string;
+  mimeType: string;
 }
 
 /** The form field that carries the JSON lines. */
@@ -34,6 +38,8 @@ export function readFormUpload(req: Request, maxBytes: number, tooLarge: () => H
     const chunks: Buffer[] = [];
     let size = 0;
     let files = 0;
+    let filename = '';
+    let mimeType = '';
     let failed: HttpError | undefined;
     const fail = (err: HttpError) => {
       if (failed) return;
@@ -43,8 +49,10 @@ export function readFormUpload(req: Request, maxBytes: number, tooLarge: () => H
       reject(err);
     };
 
-    parser.on('file', (name, stream) => {
+    parser.on('file', (name, stream, info) => {
       files++;
+      filename = info.filename ?? '';
+      mimeType = info.mimeType ?? '';
       if (name !== FILE_FIELD) {
         stream.resume();
         fail(new HttpError(400, 'invalid_request', `unexpected file field "${name}": send the JSON lines as a file field named "${FILE_FIELD}"`));
@@ -72,10 +80,10 @@ export function readFormUpload(req: Request, maxBytes: number, tooLarge: () => H
     parser.on('close', () => {
       if (failed) return;
       if (files === 0) {
-        reject(new HttpError(400, 'invalid_request', `the form has no file field "${FILE_FIELD}" (e.g. curl -F ${FILE_FIELD}=@docs.jsonl)`));
+        reject(new HttpError(400, 'invalid_request', `the form has no file field "${FILE_FIELD}" (e.g. curl -F ${FILE_FIELD}=@essay.docx)`));
         return;
       }
-      resolve({ fields, file: Buffer.concat(chunks, size) });
+      resolve({ fields, file: Buffer.concat(chunks, size), filename, mimeType });
     });
     req.pipe(parser);
   });
