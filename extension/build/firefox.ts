@@ -25,6 +25,10 @@ export interface LaunchedFirefox {
   newPage(url: string): Promise<Page>;
   /** A new tab at an extension page (`options.html`, `popup.html?tab=3`), opened from the browser window. */
   extensionPage(pathAndQuery: string): Promise<Page>;
+  /** The text of the add-on permission prompt Firefox shows (doorhanger), once one is open; null after `timeoutMs`. */
+  permissionPrompt(timeoutMs?: number): Promise<string | null>;
+  /** Clicks the open permission prompt's Allow (true) or Cancel (false) button, as the user would. */
+  answerPermissionPrompt(allow: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -113,6 +117,26 @@ export async function launchFirefoxWithExtension(extensionDir: string, options: 
         `gBrowser.selectedTab = gBrowser.addTab(${JSON.stringify(url)}, { triggeringPrincipal: Services.scriptSecurityManager.getSystemPrincipal() }); true`,
       );
       return pageAt(url, before);
+    },
+    async permissionPrompt(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const text = await chromeEvaluate(
+          `(() => { const n = PopupNotifications.panel.querySelector('popupnotification#addon-webext-permissions-notification'); ` +
+            `return n ? [...n.querySelectorAll('description, li')].map((e) => e.textContent.trim()).filter(Boolean).join(' / ') : null; })()`,
+        );
+        if (typeof text === 'string') return text;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return null;
+    },
+    async answerPermissionPrompt(allow) {
+      const button = allow ? 'button' : 'secondaryButton';
+      const done = await chromeEvaluate(
+        `(() => { const n = PopupNotifications.panel.querySelector('popupnotification#addon-webext-permissions-notification'); ` +
+          `if (!n) return false; n.${button}.click(); return true; })()`,
+      );
+      if (done !== true) throw new Error('no permission prompt is open');
     },
     async close() {
       await browser.close().catch(() => undefined);

@@ -156,6 +156,43 @@ describe.skipIf(!existsSync(FIREFOX))('extension in headless Firefox', () => {
     }
   }, 120_000);
 
+  it('turning API mode on asks, in one Firefox prompt, for the API host and consent to send page text; Cancel keeps local mode', async () => {
+    // The shipped build: no host permission and no data consent granted at install (the test build grants both).
+    const shipped = path.join(ROOT, 'dist', 'extension-test-firefox-shipped');
+    await buildExtension({ model: MODEL, out: shipped, targets: ['firefox'], zip: false, log: () => undefined });
+    const ff = await launchFirefoxWithExtension(path.join(shipped, 'firefox'));
+    try {
+      const options = await ff.extensionPage('options.html');
+      const granted = () => inPage(options).evaluate(() => chrome.permissions.getAll() as Promise<{ origins?: string[]; data_collection?: string[] }>, undefined);
+      const stored = () => inPage(options).evaluate(() => chrome.storage.local.get(['mode', 'apiUrl']), undefined);
+      expect(await granted()).toMatchObject({ origins: [], data_collection: [] });
+      const turnOn = async () => {
+        await options.click('input[name=mode][value=api]');
+        await options.$eval('input[name=apiUrl]', (e) => ((e as HTMLInputElement).value = ''));
+        await options.type('input[name=apiUrl]', 'http://127.0.0.1:8080');
+        await options.click('button[type=submit]'); // a real click: the user gesture permissions.request needs
+        const prompt = await ff.permissionPrompt();
+        expect(prompt).toMatch(/127\.0\.0\.1/);
+        expect(prompt).toMatch(/website content/);
+      };
+
+      await turnOn();
+      await ff.answerPermissionPrompt(false);
+      await expect.poll(() => options.$eval('#saved', (e) => e.textContent)).toMatch(/was not granted; API mode stays off/);
+      expect((await stored()).mode).not.toBe('api');
+      expect(await granted()).toMatchObject({ origins: [], data_collection: [] });
+
+      await turnOn();
+      await ff.answerPermissionPrompt(true);
+      await expect.poll(() => options.$eval('#saved', (e) => e.textContent)).toBe('Saved.');
+      expect(await stored()).toMatchObject({ mode: 'api', apiUrl: 'http://127.0.0.1:8080' });
+      // the port is not part of a match pattern: the grant covers the host
+      expect(await granted()).toMatchObject({ origins: ['http://127.0.0.1/*'], data_collection: ['websiteContent'] });
+    } finally {
+      await ff.close();
+    }
+  }, 120_000);
+
   it('when Firefox suspends the idle background page (and the model with it), the next scan reloads the model', async () => {
     // Firefox stops an MV3 event page after it has been idle for `extensions.background.idle.timeout` (30 s by default).
     const ff = await launchFirefoxWithExtension(EXTENSION, { prefs: { 'extensions.background.idle.timeout': 2000 } });
