@@ -10,7 +10,7 @@ import {
   type BootstrapOptions,
   type Interval,
 } from './bootstrap.ts';
-import { documentSample } from './evaluate.ts';
+import { documentSample, groupRecords } from './evaluate.ts';
 import type { ParsedRecord } from './records.ts';
 
 export interface Deltas {
@@ -28,10 +28,36 @@ export interface Comparison {
   ci?: { [K in keyof Deltas]: Interval | null };
   /** Share of replicates in which the scorer's AUROC is higher than the reference's. */
   auroc_wins?: number | null;
+  /** The same per `<field>=<value>` group (each group's documents resampled on their own). */
+  groups?: Record<string, Omit<Comparison, 'scorer' | 'versus' | 'groups'>>;
 }
 
 const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 1e6) / 1e6);
 const minus = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b);
+
+/** `compareScorers` overall and per group of `by` fields. */
+export function compareScorersBy(
+  records: ParsedRecord[],
+  reference: { name: string; scores: number[][] },
+  other: { name: string; scores: number[][] },
+  by: string[],
+  bootstrap?: BootstrapOptions,
+): Comparison {
+  const out = compareScorers(records, reference, other, bootstrap);
+  if (by.length === 0) return out;
+  out.groups = {};
+  for (const [key, indices] of groupRecords(records, by)) {
+    const pick = (s: number[][]) => indices.map((k) => s[k]!);
+    const { scorer: _s, versus: _v, ...rest } = compareScorers(
+      indices.map((k) => records[k]!),
+      { name: reference.name, scores: pick(reference.scores) },
+      { name: other.name, scores: pick(other.scores) },
+      bootstrap,
+    );
+    out.groups[key] = rest;
+  }
+  return out;
+}
 
 export function compareScorers(
   records: ParsedRecord[],

@@ -238,12 +238,13 @@ function signed(x: number | null, f: (v: number) => string): string {
   return `${x > 0 ? '+' : '−'}${digits}`;
 }
 
+const num = (v: number) => v.toFixed(3);
+const pts = (v: number) => (100 * v).toFixed(1);
+const withCi = (x: number | null, ci: [number, number] | null | undefined, f: (v: number) => string) =>
+  ci && x !== null ? `${signed(x, f)} [${signed(ci[0], f)}, ${signed(ci[1], f)}]` : signed(x, f);
+
 /** Rows of the comparison: each detector's difference from the reference, with paired intervals. */
 function deltaRows(comparisons: Comparison[]): string[][] {
-  const num = (v: number) => v.toFixed(3);
-  const pts = (v: number) => (100 * v).toFixed(1);
-  const withCi = (x: number | null, ci: [number, number] | null | undefined, f: (v: number) => string) =>
-    ci && x !== null ? `${signed(x, f)} [${signed(ci[0], f)}, ${signed(ci[1], f)}]` : signed(x, f);
   return comparisons.map((c) => [
     `${c.scorer} − ${c.versus}`,
     withCi(c.delta.auroc, c.ci?.auroc, num),
@@ -255,11 +256,25 @@ function deltaRows(comparisons: Comparison[]): string[][] {
 
 const DELTA_HEADER = ['difference', 'ΔAUROC', 'ΔTPR@1%FPR (points)', 'ΔTPR@5%FPR (points)', 'AUROC higher in'];
 
-/** AUROC per group (rows) and detector (columns). */
-function groupRows(scorers: ScorerResult[]): string[][] {
+/** AUROC per group (rows) and detector (columns), then each detector's paired ΔAUROC from the reference. */
+function groupRows(scorers: ScorerResult[], comparisons: Comparison[]): string[][] {
   const groups = Object.keys(scorers[0]!.result.groups);
-  return groups.map((g) => [g, ...scorers.map((s) => cell(s.result.groups[g]!, COLUMNS.find(([k]) => k === 'auroc')!))]);
+  const auroc = COLUMNS.find(([k]) => k === 'auroc')!;
+  return groups.map((g) => [
+    g,
+    ...scorers.map((s) => cell(s.result.groups[g]!, auroc)),
+    ...comparisons.map((c) => {
+      const d = c.groups?.[g];
+      return d ? withCi(d.delta.auroc, d.ci?.auroc, num) : '—';
+    }),
+  ]);
 }
+
+const groupHeader = (first: string, scorers: ScorerResult[], comparisons: Comparison[]) => [
+  first,
+  ...scorers.map((s) => s.name),
+  ...comparisons.map((c) => `ΔAUROC ${c.scorer}`),
+];
 
 function textTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
@@ -278,7 +293,7 @@ export function renderComparisonTable(scorers: ScorerResult[], comparisons: Comp
   const header = ['detector', ...COLUMNS.map(([, h]) => h)];
   const out = textTable(header, scorers.map((s) => [s.name, ...COLUMNS.map((c) => cell(s.result, c))]));
   out.push('', ...textTable(DELTA_HEADER, deltaRows(comparisons)));
-  if (Object.keys(scorers[0]!.result.groups).length) out.push('', ...textTable(['AUROC by group', ...scorers.map((s) => s.name)], groupRows(scorers)));
+  if (Object.keys(scorers[0]!.result.groups).length) out.push('', ...textTable(groupHeader('AUROC by group', scorers, comparisons), groupRows(scorers, comparisons)));
   out.push('', ...scorers.map((s) => `threshold of ${s.name}: ${s.result.threshold === null ? '—' : s.result.threshold.toPrecision(4)} (${s.result.threshold_source})`));
   const note = intervalNote(scorers[0]!.result);
   if (note) out.push(note, 'Differences: paired intervals (the same resampled documents for both detectors); "AUROC higher in" is the share of replicates.');
@@ -294,7 +309,7 @@ export function renderComparisonReport(
   const first = scorers[0]!.result;
   const overall = htmlTable(['detector', ...COLUMNS.map(([, h]) => h)], scorers.map((s) => [s.name, ...COLUMNS.map((c) => cell(s.result, c))]));
   const groups = Object.keys(first.groups).length
-    ? `<h2>AUROC by group</h2>${htmlTable(['group', ...scorers.map((s) => s.name)], groupRows(scorers))}`
+    ? `<h2>AUROC by group</h2>${htmlTable(groupHeader('group', scorers, comparisons), groupRows(scorers, comparisons))}`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ptd comparison — ${esc(meta.data)}</title>

@@ -217,12 +217,19 @@ describe('ptd eval', { timeout: 180_000 }, () => {
     expect(c.ci.auroc[0]).toBeLessThan(0);
     expect(c.ci.auroc[1]).toBeLessThanOrEqual(0);
     expect(c.auroc_wins).toBe(0);
+    // per group, paired too: g1 (d1) is scored the same by both; g2 (d2, d3) is where they differ
+    expect(c.groups['group=g1'].delta.auroc).toBe(0);
+    expect(c.groups['group=g1'].ci.auroc).toEqual([0, 0]);
+    // g2: reference .5 vs .2 .6 .3 .05 → 3/4; worse .05 vs .2 .6 .3 .5 → 0
+    expect(c.groups['group=g2'].delta.auroc).toBeCloseTo(-0.75, 6);
     const table = await ptd('eval', '--data', data, '--predictions', preds, '--predictions', worse, '--by', 'group', '--report', report);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/ΔAUROC/);
     expect(table.stdout).toContain(`${worse} − ${preds}`);
     expect(table.stdout).toMatch(/−0\.267/);
     expect(table.stdout).toMatch(/AUROC by group/);
+    expect(table.stdout).toContain(`ΔAUROC ${worse}`);
+    expect(table.stdout).toMatch(/group=g2 .*−0\.750/);
     const html = await readFile(report, 'utf8');
     expect(html.match(/<path d="M/g)).toHaveLength(2); // two ROC curves on one plot
     expect(html).toContain('Differences from the reference');
