@@ -56,16 +56,18 @@ export function methodNotAllowed(...allow: string[]): RequestHandler {
   };
 }
 
+/** 413 naming the limit that was passed (`error.limit`, `error.max`); `headers` e.g. `Connection: close` mid-upload. */
+export function payloadTooLarge(limit: 'maxBodyBytes' | 'maxUploadBytes', max: number, what = 'request body', headers: Record<string, string> = {}): HttpError {
+  return new HttpError(413, 'payload_too_large', `${what} exceeds the limit ${limit} = ${max} bytes`, headers, { limit, max });
+}
+
 /** Translates body-parser errors (which carry `type` and `status`) and anything else into an HttpError. */
 export function toHttpError(err: unknown, maxBodyBytes: number): HttpError {
   if (err instanceof HttpError) return err;
   const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
   switch (e?.type) {
     case 'entity.too.large':
-      return new HttpError(413, 'payload_too_large', `request body exceeds the limit maxBodyBytes = ${maxBodyBytes} bytes`, {}, {
-        limit: 'maxBodyBytes',
-        max: maxBodyBytes,
-      });
+      return payloadTooLarge('maxBodyBytes', maxBodyBytes);
     case 'entity.parse.failed':
       return new HttpError(400, 'invalid_json', 'request body is not valid JSON (an object is expected)');
     case 'encoding.unsupported':

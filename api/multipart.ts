@@ -4,7 +4,7 @@
 // malformed form a 400 that says what was wrong.
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { HttpError } from './errors.ts';
+import { HttpError, payloadTooLarge } from './errors.ts';
 
 export interface FormUpload {
   /** Text fields of the form (the last value of a repeated field). */
@@ -22,7 +22,8 @@ export const FILE_FIELD = 'file';
 const MAX_FIELDS = 20;
 const MAX_FIELD_BYTES = 4096;
 
-export function readFormUpload(req: Request, maxBytes: number, tooLarge: () => HttpError): Promise<FormUpload> {
+/** Reads the form; a file over `maxBytes` is a 413 naming `limit`, the route's limit on it. */
+export function readFormUpload(req: Request, limit: 'maxBodyBytes' | 'maxUploadBytes', maxBytes: number): Promise<FormUpload> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -67,7 +68,7 @@ export function readFormUpload(req: Request, maxBytes: number, tooLarge: () => H
         size += chunk.length;
         chunks.push(chunk);
       });
-      stream.on('limit', () => fail(tooLarge()));
+      stream.on('limit', () => fail(payloadTooLarge(limit, maxBytes, 'upload', { Connection: 'close' })));
     });
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) fail(new HttpError(400, 'invalid_request', `form field "${name}" is longer than ${MAX_FIELD_BYTES} bytes`));

@@ -10,7 +10,7 @@ import {
   type BootstrapOptions,
   type Interval,
 } from './bootstrap.ts';
-import { documentSample, groupRecords } from './evaluate.ts';
+import { documentSample, groupRecords, round, roundInterval } from './evaluate.ts';
 import type { ParsedRecord } from './records.ts';
 
 export interface Deltas {
@@ -19,64 +19,57 @@ export interface Deltas {
   tpr_at_5fpr: number | null;
 }
 
-export interface Comparison {
-  scorer: string;
-  versus: string;
+export interface PairedDifference {
   /** scorer minus reference. */
   delta: Deltas;
   /** Paired bootstrap intervals of the differences. */
   ci?: { [K in keyof Deltas]: Interval | null };
   /** Share of replicates in which the scorer's AUROC is higher than the reference's. */
   auroc_wins?: number | null;
-  /** The same per `<field>=<value>` group (each group's documents resampled on their own). */
-  groups?: Record<string, Omit<Comparison, 'scorer' | 'versus' | 'groups'>>;
 }
 
-const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 1e6) / 1e6);
+export interface Comparison extends PairedDifference {
+  scorer: string;
+  versus: string;
+  /** The same per `<field>=<value>` group (each group's documents resampled on their own). */
+  groups?: Record<string, PairedDifference>;
+}
+
 const minus = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b);
 
-/** `compareScorers` overall and per group of `by` fields. */
-export function compareScorersBy(
-  records: ParsedRecord[],
-  reference: { name: string; scores: number[][] },
-  other: { name: string; scores: number[][] },
-  by: string[],
-  bootstrap?: BootstrapOptions,
-): Comparison {
-  const out = compareScorers(records, reference, other, bootstrap);
+interface Scores {
+  name: string;
+  scores: number[][];
+}
+
+/** `other` against `reference` overall and, with `by` fields, per `<field>=<value>` group. */
+export function compareScorers(records: ParsedRecord[], reference: Scores, other: Scores, by: string[] = [], bootstrap?: BootstrapOptions): Comparison {
+  const out: Comparison = { scorer: other.name, versus: reference.name, ...pairedDifference(records, reference.scores, other.scores, bootstrap) };
   if (by.length === 0) return out;
   out.groups = {};
   for (const [key, indices] of groupRecords(records, by)) {
     const pick = (s: number[][]) => indices.map((k) => s[k]!);
-    const { scorer: _s, versus: _v, ...rest } = compareScorers(
+    out.groups[key] = pairedDifference(
       indices.map((k) => records[k]!),
-      { name: reference.name, scores: pick(reference.scores) },
-      { name: other.name, scores: pick(other.scores) },
+      pick(reference.scores),
+      pick(other.scores),
       bootstrap,
     );
-    out.groups[key] = rest;
   }
   return out;
 }
 
-export function compareScorers(
-  records: ParsedRecord[],
-  reference: { name: string; scores: number[][] },
-  other: { name: string; scores: number[][] },
-  bootstrap?: BootstrapOptions,
-): Comparison {
-  const a = documentSample(records, reference.scores);
-  const b = documentSample(records, other.scores);
+/** `other` minus `reference` on the records, with paired bootstrap intervals when asked. */
+function pairedDifference(records: ParsedRecord[], reference: number[][], other: number[][], bootstrap?: BootstrapOptions): PairedDifference {
+  const a = documentSample(records, reference);
+  const b = documentSample(records, other);
   const orderA = descendingOrder(a.scores);
   const orderB = descendingOrder(b.scores);
   const auroc = (w: Float64Array) => minus(weightedAuroc(b, orderB, w), weightedAuroc(a, orderA, w));
   const tpr = (fpr: number) => (w: Float64Array) => minus(weightedTprAtFpr(b, orderB, w, fpr), weightedTprAtFpr(a, orderA, w, fpr));
   const ones = new Float64Array(a.documents).fill(1);
-  const point = { auroc: auroc(ones), tpr_at_1fpr: tpr(0.01)(ones), tpr_at_5fpr: tpr(0.05)(ones) };
-  const out: Comparison = {
-    scorer: other.name,
-    versus: reference.name,
-    delta: { auroc: round(point.auroc), tpr_at_1fpr: round(point.tpr_at_1fpr), tpr_at_5fpr: round(point.tpr_at_5fpr) },
+  const out: PairedDifference = {
+    delta: { auroc: round(auroc(ones)), tpr_at_1fpr: round(tpr(0.01)(ones)), tpr_at_5fpr: round(tpr(0.05)(ones)) },
   };
   if (!bootstrap) return out;
   let wins = 0;
@@ -97,8 +90,7 @@ export function compareScorers(
     },
     bootstrap,
   );
-  const r = (i: Interval | null): Interval | null => (i === null ? null : [round(i[0])!, round(i[1])!]);
-  out.ci = { auroc: r(ci.auroc), tpr_at_1fpr: r(ci.tpr_at_1fpr), tpr_at_5fpr: r(ci.tpr_at_5fpr) };
+  out.ci = { auroc: roundInterval(ci.auroc), tpr_at_1fpr: roundInterval(ci.tpr_at_1fpr), tpr_at_5fpr: roundInterval(ci.tpr_at_5fpr) };
   out.auroc_wins = counted ? round(wins / counted) : null;
   return out;
 }

@@ -122,17 +122,18 @@ function intervalsOf(f: Flat, options: BootstrapOptions): MetricIntervals {
     },
     options,
   );
-  const r = (i: Interval | null): Interval | null => (i === null ? null : [round(i[0])!, round(i[1])!]);
   return {
-    auroc: r(ci.auroc),
-    tpr_at_1fpr: r(ci.tpr_at_1fpr),
-    tpr_at_5fpr: r(ci.tpr_at_5fpr),
-    pearson_lexical: r(ci.pearson_lexical),
-    pearson_syntactic: r(ci.pearson_syntactic),
+    auroc: roundInterval(ci.auroc),
+    tpr_at_1fpr: roundInterval(ci.tpr_at_1fpr),
+    tpr_at_5fpr: roundInterval(ci.tpr_at_5fpr),
+    pearson_lexical: roundInterval(ci.pearson_lexical),
+    pearson_syntactic: roundInterval(ci.pearson_syntactic),
   };
 }
 
-const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 1e6) / 1e6);
+/** Metrics are reported to 6 decimals (stable JSON, no false precision). */
+export const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 1e6) / 1e6);
+export const roundInterval = (i: Interval | null): Interval | null => (i === null ? null : [round(i[0])!, round(i[1])!]);
 
 function metricsOf(f: Flat, threshold: number | null, bootstrap?: BootstrapOptions): Metrics {
   const c = threshold === null ? null : classificationAt(f.scores, f.truth, threshold);

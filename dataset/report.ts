@@ -16,7 +16,9 @@ function pct(x: number | null): string {
   return x === null ? '—' : `${(100 * x).toFixed(1)}%`;
 }
 
-const pctBare = (x: number) => (100 * x).toFixed(1);
+/** Bare numbers for intervals and differences: 3 decimals, or percentage points to 1 decimal. */
+const num = (v: number) => v.toFixed(3);
+const pts = (v: number) => (100 * v).toFixed(1);
 
 const W = 360;
 const H = 300;
@@ -149,11 +151,11 @@ export function metricRows(result: EvalResult): [string, Metrics][] {
 }
 
 const INTERVAL_FORMAT: Partial<Record<keyof Metrics, (x: number) => string>> = {
-  auroc: (x) => x.toFixed(3),
-  tpr_at_1fpr: pctBare,
-  tpr_at_5fpr: pctBare,
-  pearson_lexical: (x) => x.toFixed(3),
-  pearson_syntactic: (x) => x.toFixed(3),
+  auroc: num,
+  tpr_at_1fpr: pts,
+  tpr_at_5fpr: pts,
+  pearson_lexical: num,
+  pearson_syntactic: num,
 };
 
 /** A metric's cell: its value, and its confidence interval when the evaluation has them (`0.786 [0.779, 0.793]`). */
@@ -162,6 +164,11 @@ function cell(m: Metrics, [key, , format]: Column): string {
   const f = INTERVAL_FORMAT[key];
   const interval = m.ci?.[key as IntervalMetric];
   return f && interval && m[key] !== null ? `${value} [${f(interval[0])}, ${f(interval[1])}]` : value;
+}
+
+/** Header and rows of the metric columns, one row per (name, metrics). */
+function metricTable(first: string, rows: [string, Metrics][]): [string[], string[][]] {
+  return [[first, ...COLUMNS.map(([, h]) => h)], rows.map(([name, m]) => [name, ...COLUMNS.map((c) => cell(m, c))])];
 }
 
 /** What the intervals are, in one sentence (empty without them). */
@@ -184,13 +191,6 @@ export function renderReport(
   sentences: { scores: number[]; truth: number[]; roc: RocCurve | null },
   meta: { data: string; scorer: string },
 ): string {
-  const head = COLUMNS.map(([, h]) => `<th>${esc(h)}</th>`).join('');
-  const rows = metricRows(result)
-    .map(
-      ([name, m]) =>
-        `<tr><th scope="row">${esc(name)}</th>${COLUMNS.map((c) => `<td>${esc(cell(m, c))}</td>`).join('')}</tr>`,
-    )
-    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ptd evaluation — ${esc(meta.data)}</title>
 ${STYLE}</head><body>
@@ -204,9 +204,7 @@ TPR@1%FPR is PASTED's <code>tpr[fpr&lt;0.01][-1]</code>.</p>
 <figure><figcaption>Score histograms per class</figcaption>${histogramSvg(sentences.scores, sentences.truth)}</figure>
 </div>
 <h2>Results</h2>
-<div class="scroll"><table><thead><tr><th>group</th>${head}</tr></thead><tbody>
-${rows}
-</tbody></table></div>
+${htmlTable(...metricTable('group', metricRows(result)))}
 <p>— marks a metric that cannot be computed (for example a group with a single class).${result.bootstrap ? ` ${esc(intervalNote(result))}` : ''}</p>
 </body></html>
 `;
@@ -214,14 +212,10 @@ ${rows}
 
 /** The terminal table: one row per group, fixed-width columns. */
 export function renderTable(result: EvalResult): string {
-  const header = ['group', ...COLUMNS.map(([, h]) => h)];
-  const rows = metricRows(result).map(([name, m]) => [name, ...COLUMNS.map((c) => cell(m, c))]);
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const thr = result.threshold === null ? '—' : result.threshold.toPrecision(4);
   const notes = [`threshold ${thr} (${result.threshold_source})`];
   if (result.bootstrap) notes.push(intervalNote(result));
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', ...notes].join('\n');
+  return [...textTable(...metricTable('group', metricRows(result))), '', ...notes].join('\n');
 }
 
 /** One detector's evaluation in a comparison. */
@@ -238,8 +232,6 @@ function signed(x: number | null, f: (v: number) => string): string {
   return `${x > 0 ? '+' : '−'}${digits}`;
 }
 
-const num = (v: number) => v.toFixed(3);
-const pts = (v: number) => (100 * v).toFixed(1);
 const withCi = (x: number | null, ci: [number, number] | null | undefined, f: (v: number) => string) =>
   ci && x !== null ? `${signed(x, f)} [${signed(ci[0], f)}, ${signed(ci[1], f)}]` : signed(x, f);
 
@@ -290,8 +282,7 @@ ${rows.map(([name, ...cells]) => `<tr><th scope="row">${esc(name!)}</th>${cells.
 
 /** The terminal view of a comparison: each detector overall, the differences, and AUROC per group. */
 export function renderComparisonTable(scorers: ScorerResult[], comparisons: Comparison[]): string {
-  const header = ['detector', ...COLUMNS.map(([, h]) => h)];
-  const out = textTable(header, scorers.map((s) => [s.name, ...COLUMNS.map((c) => cell(s.result, c))]));
+  const out = textTable(...metricTable('detector', scorers.map((s) => [s.name, s.result])));
   out.push('', ...textTable(DELTA_HEADER, deltaRows(comparisons)));
   if (Object.keys(scorers[0]!.result.groups).length) out.push('', ...textTable(groupHeader('AUROC by group', scorers, comparisons), groupRows(scorers, comparisons)));
   out.push('', ...scorers.map((s) => `threshold of ${s.name}: ${s.result.threshold === null ? '—' : s.result.threshold.toPrecision(4)} (${s.result.threshold_source})`));
@@ -307,7 +298,7 @@ export function renderComparisonReport(
   meta: { data: string },
 ): string {
   const first = scorers[0]!.result;
-  const overall = htmlTable(['detector', ...COLUMNS.map(([, h]) => h)], scorers.map((s) => [s.name, ...COLUMNS.map((c) => cell(s.result, c))]));
+  const overall = htmlTable(...metricTable('detector', scorers.map((s) => [s.name, s.result])));
   const groups = Object.keys(first.groups).length
     ? `<h2>AUROC by group</h2>${htmlTable(groupHeader('group', scorers, comparisons), groupRows(scorers, comparisons))}`
     : '';

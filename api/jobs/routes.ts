@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { HttpError, methodNotAllowed, type ErrorCode } from '../errors.ts';
+import { HttpError, methodNotAllowed, payloadTooLarge, type ErrorCode } from '../errors.ts';
 import type { JobQueues } from './queue.ts';
 import { readFormUpload } from '../multipart.ts';
 import { FINAL_STATUSES, type JobDocument, type JobStore } from './store.ts';
@@ -51,7 +51,7 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
       if (!upload.ok) throw uploadError(upload, limits);
       documents = upload.documents;
     } else if (req.is('multipart/form-data')) {
-      const form = await readFormUpload(req, limits.maxUploadBytes, () => tooLarge(limits.maxUploadBytes));
+      const form = await readFormUpload(req, 'maxUploadBytes', limits.maxUploadBytes);
       options = parseOrThrow(schemas.query, { ...req.query, ...form.fields }, limits);
       const upload = parseJsonLines(form.file, schemas.line, limits);
       if (!upload.ok) throw uploadError(upload, limits);
@@ -206,12 +206,7 @@ async function readBody(req: Request, max: number): Promise<Buffer> {
   return Buffer.concat(chunks, size);
 }
 
-function tooLarge(max: number): HttpError {
-  return new HttpError(413, 'payload_too_large', `upload exceeds the limit maxUploadBytes = ${max} bytes`, { Connection: 'close' }, {
-    limit: 'maxUploadBytes',
-    max,
-  });
-}
+const tooLarge = (max: number): HttpError => payloadTooLarge('maxUploadBytes', max, 'upload', { Connection: 'close' });
 
 function drain(res: Response): Promise<void> {
   return new Promise((resolve) => {

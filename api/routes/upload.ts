@@ -12,15 +12,7 @@ import { readFormUpload } from '../multipart.ts';
 export function documentFromForm(limits: Limits): RequestHandler {
   return async (req, res, next) => {
     if (!req.is('multipart/form-data')) return next();
-    const form = await readFormUpload(
-      req,
-      limits.maxBodyBytes,
-      () =>
-        new HttpError(413, 'payload_too_large', `upload exceeds the limit maxBodyBytes = ${limits.maxBodyBytes} bytes`, { Connection: 'close' }, {
-          limit: 'maxBodyBytes',
-          max: limits.maxBodyBytes,
-        }),
-    );
+    const form = await readFormUpload(req, 'maxBodyBytes', limits.maxBodyBytes);
     const name = form.filename || 'the file';
     const format = formatOfUpload(form.filename, form.mimeType);
     if (format === null || format === 'jsonl') {

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { CliError, UsageError } from '../../cli/errors.ts';
 import type { Device, Dtype } from '../../model/types.ts';
-import { compareScorersBy } from '../compare.ts';
+import { compareScorers } from '../compare.ts';
 import { evaluate, sentenceScores, type EvalResult } from '../evaluate.ts';
 import { JoinError, joinPredictions, readPredictions } from '../predictions.ts';
 import { progressBar } from '../progress.ts';
@@ -141,7 +141,7 @@ export async function runEval(options: EvalCommandOptions): Promise<void> {
       return;
     }
     const reference = scored[0]!;
-    const comparisons = scored.slice(1).map((s) => compareScorersBy(records, reference, s, options.by ?? [], bootstrap));
+    const comparisons = scored.slice(1).map((s) => compareScorers(records, reference, s, options.by, bootstrap));
     const named = scored.map((s, k) => ({ name: s.name, result: results[k]! }));
     if (options.json) process.stdout.write(`${JSON.stringify({ reference: reference.name, scorers: named, comparisons }, null, 2)}\n`);
     else process.stdout.write(`${renderComparisonTable(named, comparisons)}\n`);
