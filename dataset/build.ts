@@ -21,6 +21,7 @@ import {
   type LabelledSentence,
 } from './splice.ts';
 import { DEFAULT_SEED, splitOf, type Split } from './split.ts';
+import type { References } from './syntax/annotate.ts';
 
 /** The edits the corpus README calls light: kept whole and labelled per changed sentence. */
 export const LIGHT_EDITS = new Set(['polish_1', 'polish_5', 'polish_10', 'polish_extreme_minor', 'polish_minor']);
@@ -51,6 +52,8 @@ export interface BuildResult {
   skipped: Record<string, number>;
   /** Alignment group kinds over all aligned doc rewrites (`1:1`, `1:2`, …). */
   alignment: Record<string, number>;
+  /** Per record id, each paraphrased sentence's aligned originals (for the syntactic signal, syntax/annotate.ts). */
+  references: References;
 }
 
 /** Sentences of a text as the runtime splits them, each on one line. */
@@ -96,6 +99,7 @@ class Collector {
   readonly splits: Record<Split, DatasetRecord[]> = { train: [], validation: [], test: [] };
   readonly skipped: Record<string, number> = {};
   readonly alignment: Record<string, number> = {};
+  readonly references: References = new Map();
   private readonly seen = new Set<string>();
   private readonly ids = new Set<string>();
 
@@ -120,6 +124,7 @@ class Collector {
     this.seen.add(key);
     if (this.ids.has(p.id)) throw new Error(`dataset builder bug: record id ${p.id} made twice`);
     this.ids.add(p.id);
+    this.references.set(p.id, sentences.map((s) => (s.label === 1 ? (s.reference ?? []) : null)));
     this.splits[splitOf(p.doc_id, this.seed)].push(record);
     return true;
   }
@@ -258,5 +263,5 @@ export function buildDataset(corpus: Corpus, options: BuildOptions = {}): BuildR
     tick();
   }
 
-  return { splits: out.splits, skipped: out.skipped, alignment: out.alignment };
+  return { splits: out.splits, skipped: out.skipped, alignment: out.alignment, references: out.references };
 }

@@ -10,6 +10,7 @@ import {
   type RocCurve,
 } from './metrics.ts';
 import type { ParsedRecord } from './records.ts';
+import { changeProfiles, type ChangeProfile } from './change.ts';
 import {
   bootstrapIntervals,
   descendingOrder,
@@ -91,14 +92,17 @@ function flatten(records: ParsedRecord[], scores: number[][], indices: number[])
       f.scores.push(s[i]!);
       f.truth.push(r.truth[i]!);
       f.doc.push(d);
-      if (r.lexical) {
+      // A sentence whose signal was not measured (null) is left out of that correlation only.
+      const lexical = r.lexical?.[i];
+      if (lexical !== undefined && lexical !== null) {
         f.lexScores.push(s[i]!);
-        f.lexical.push(r.lexical[i]!);
+        f.lexical.push(lexical);
         f.lexDoc.push(d);
       }
-      if (r.syntactic) {
+      const syntactic = r.syntactic?.[i];
+      if (syntactic !== undefined && syntactic !== null) {
         f.synScores.push(s[i]!);
-        f.syntactic.push(r.syntactic[i]!);
+        f.syntactic.push(syntactic);
         f.synDoc.push(d);
       }
     }
@@ -207,8 +211,11 @@ export function documentSample(records: ParsedRecord[], scores: number[][]): { s
   return { scores: f.scores, truth: f.truth, doc: f.doc, documents: f.documents };
 }
 
-/** Flattened sentence scores and truth, for the report's curve and histograms. */
-export function sentenceScores(records: ParsedRecord[], scores: number[][]): { scores: number[]; truth: number[]; roc: RocCurve | null } {
+/** Flattened sentence scores and truth, for the report's curve and histograms, and the score by amount of change. */
+export function sentenceScores(
+  records: ParsedRecord[],
+  scores: number[][],
+): { scores: number[]; truth: number[]; roc: RocCurve | null; change: ChangeProfile[] } {
   const f = flatten(records, scores, records.map((_, k) => k));
-  return { scores: f.scores, truth: f.truth, roc: rocCurve(f.scores, f.truth) };
+  return { scores: f.scores, truth: f.truth, roc: rocCurve(f.scores, f.truth), change: changeProfiles(records, scores) };
 }

@@ -13,8 +13,8 @@ export interface PastedRecord {
   id?: string | number;
   text: string;
   label: number[] | number[][];
-  lexical?: number[];
-  syntactic?: number[];
+  lexical?: (number | null)[];
+  syntactic?: (number | null)[];
   [field: string]: unknown;
 }
 
@@ -31,8 +31,9 @@ export interface ParsedRecord {
   label: number[];
   /** Binary truth per sentence: label > 0 (any dimension for multi-dimension labels). */
   truth: (0 | 1)[];
-  lexical?: number[];
-  syntactic?: number[];
+  /** Change signals per sentence; null where one was not measured (e.g. a sentence the parser could not read). */
+  lexical?: (number | null)[];
+  syntactic?: (number | null)[];
   /** Every field of the input record (for grouping). */
   fields: Record<string, unknown>;
 }
@@ -43,6 +44,8 @@ export interface DatasetRecord {
   text: string;
   label: (0 | 1)[];
   lexical: number[];
+  /** Syntactic change per sentence (syntax/annotate.ts; null where a side has no parse), when built with it. */
+  syntactic?: (number | null)[];
   source: string;
   paraphraser: string | null;
   domain: string;
@@ -85,12 +88,13 @@ function isNumber(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x);
 }
 
-function numberList(value: unknown, name: string, count: number): number[] | string {
+/** A per-sentence signal: numbers, null for "not measured". */
+function signalList(value: unknown, name: string, count: number): (number | null)[] | string {
   if (!Array.isArray(value)) return `"${name}" is not a list`;
   if (value.length !== count) return `"${name}" has ${value.length} values for ${count} sentences`;
-  const bad = value.findIndex((v) => !isNumber(v));
-  if (bad >= 0) return `"${name}"[${bad}] is not a number (${JSON.stringify(value[bad])})`;
-  return value as number[];
+  const bad = value.findIndex((v) => v !== null && !isNumber(v));
+  if (bad >= 0) return `"${name}"[${bad}] is neither a number nor null (${JSON.stringify(value[bad])})`;
+  return value as (number | null)[];
 }
 
 /** Checks one decoded record; returns the parsed record or the reason it is invalid. */
@@ -143,7 +147,7 @@ export function parseRecord(raw: unknown, index: number, line: number): ParsedRe
   }
   for (const name of ['lexical', 'syntactic'] as const) {
     if (rec[name] === undefined || rec[name] === null) continue;
-    const list = numberList(rec[name], name, n);
+    const list = signalList(rec[name], name, n);
     if (typeof list === 'string') return list;
     out[name] = list;
   }

@@ -2,6 +2,7 @@
 // inline SVG, and the per-group table. No scripts, no external assets.
 import type { EvalResult, IntervalMetric, Metrics } from './evaluate.ts';
 import type { Comparison } from './compare.ts';
+import type { ChangeProfile } from './change.ts';
 import type { RocCurve } from './metrics.ts';
 
 function esc(text: string): string {
@@ -129,6 +130,44 @@ export function histogramSvg(scores: number[], truth: number[], bins = 20): stri
   );
 }
 
+/**
+ * Mean score of the paraphrased sentences per bin of lexical and syntactic change (a line per signal, a dot per
+ * non-empty bin), against the mean score of the human sentences (dashed).
+ */
+export function changeSvg(profiles: ChangeProfile[], humanMean: number | null): string {
+  if (profiles.length === 0) return '<p>No change signal in the data (<code>lexical</code>, <code>syntactic</code>).</p>';
+  const means = profiles.flatMap((p) => p.bins.map((b) => b.mean).filter((m): m is number => m !== null));
+  if (humanMean !== null) means.push(humanMean);
+  let lo = Math.min(...means);
+  let hi = Math.max(...means);
+  if (lo >= 0 && hi <= 1) [lo, hi] = [0, 1];
+  if (hi === lo) hi = lo + 1;
+  const x = (v: number) => PAD + v * (W - PAD - 10);
+  const y = (v: number) => H - PAD - ((v - lo) / (hi - lo)) * (H - PAD - 10);
+  const colours: Record<string, string> = { lexical: CURVE_COLOURS[0]!, syntactic: CURVE_COLOURS[4]! };
+  let marks = '';
+  profiles.forEach((p, k) => {
+    const pts = p.bins.filter((b) => b.mean !== null).map((b) => [x((b.from + b.to) / 2), y(b.mean!), b.sentences] as const);
+    const c = colours[p.signal]!;
+    marks += `<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`;
+    for (const [a, b, n] of pts) marks += `<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="3" fill="${c}"><title>${n} sentences</title></circle>`;
+    marks += `<line x1="${W - 160}" y1="${19 + 16 * k}" x2="${W - 146}" y2="${19 + 16 * k}" stroke="${c}" stroke-width="2"/><text x="${W - 140}" y="${23 + 16 * k}" font-size="11">${esc(p.signal)} change</text>`;
+  });
+  if (humanMean !== null) {
+    const k = profiles.length;
+    marks += `<line x1="${PAD}" y1="${y(humanMean).toFixed(1)}" x2="${W - 10}" y2="${y(humanMean).toFixed(1)}" stroke="#2da44e" stroke-dasharray="5 4"/>`;
+    marks += `<line x1="${W - 160}" y1="${19 + 16 * k}" x2="${W - 146}" y2="${19 + 16 * k}" stroke="#2da44e" stroke-dasharray="4 3"/><text x="${W - 140}" y="${23 + 16 * k}" font-size="11">human sentences</text>`;
+  }
+  const xTicks = FRACTIONS.map((f): [number, string] => [f, String(f)]);
+  const yTicks = FRACTIONS.map((f): [number, string] => [f, String(+(lo + f * (hi - lo)).toFixed(2))]);
+  return (
+    `<svg width="${W}" height="${H}" role="img" aria-label="mean score by amount of change">` +
+    axes('change (0 = as written, 1 = all new)', 'mean score', xTicks, yTicks) +
+    marks +
+    `</svg>`
+  );
+}
+
 type Column = [keyof Metrics, string, (x: number | null) => string];
 
 const COLUMNS: Column[] = [
@@ -188,9 +227,17 @@ figcaption{font-weight:600;margin-bottom:.3rem}code{background:#f6f8fa;padding:0
 
 export function renderReport(
   result: EvalResult,
-  sentences: { scores: number[]; truth: number[]; roc: RocCurve | null },
+  sentences: { scores: number[]; truth: number[]; roc: RocCurve | null; change: ChangeProfile[] },
   meta: { data: string; scorer: string },
 ): string {
+  let humanSum = 0;
+  let humans = 0;
+  sentences.truth.forEach((t, i) => {
+    if (t === 0) {
+      humanSum += sentences.scores[i]!;
+      humans++;
+    }
+  });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ptd evaluation — ${esc(meta.data)}</title>
 ${STYLE}</head><body>
@@ -202,6 +249,7 @@ TPR@1%FPR is PASTED's <code>tpr[fpr&lt;0.01][-1]</code>.</p>
 <div class="figs">
 <figure><figcaption>ROC curve (dotted line: FPR = 1%)</figcaption>${rocSvg([{ label: meta.scorer, curve: sentences.roc, auc: result.auroc }])}</figure>
 <figure><figcaption>Score histograms per class</figcaption>${histogramSvg(sentences.scores, sentences.truth)}</figure>
+<figure><figcaption>Mean score by amount of change</figcaption>${changeSvg(sentences.change, humans ? humanSum / humans : null)}</figure>
 </div>
 <h2>Results</h2>
 ${htmlTable(...metricTable('group', metricRows(result)))}

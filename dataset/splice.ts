@@ -11,6 +11,8 @@ export interface LabelledSentence {
   label: 0 | 1;
   /** 1 − BLEU-4 against the aligned original (0 for human sentences). */
   lexical: number;
+  /** A paraphrased sentence's aligned original sentences ([] when it has none); absent for human sentences. */
+  reference?: string[];
 }
 
 /** Longest run of original sentences a splice replaces (PASTED: 1–10). */
@@ -34,11 +36,12 @@ export function groupChanged(original: string[], rewrite: string[], g: Alignment
 
 /** The rewrite sentences of one group, each labelled 1 with its lexical change against the group's originals. */
 function paraphrased(original: string[], rewrite: string[], g: AlignmentGroup): LabelledSentence[] {
-  const reference = original.slice(g.origStart, g.origEnd).join(' ');
+  const originals = original.slice(g.origStart, g.origEnd).map(normalizeSentence).filter((o) => o !== '');
+  const reference = originals.join(' ');
   const out: LabelledSentence[] = [];
   for (let j = g.rewStart; j < g.rewEnd; j++) {
     const text = normalizeSentence(rewrite[j]!);
-    out.push({ text, label: 1, lexical: reference ? lexicalChange(text, reference) : 1 });
+    out.push({ text, label: 1, lexical: reference ? lexicalChange(text, reference) : 1, reference: originals });
   }
   return out;
 }
@@ -119,7 +122,7 @@ export function lightEdit(original: string[], rewrite: string[], groups: Alignme
     }
     // In a changed group (a split or merge), a sentence kept word for word is still human.
     const kept = new Set(original.slice(g.origStart, g.origEnd).map(normalizeSentence));
-    for (const s of paraphrased(original, rewrite, g)) out.push(kept.has(s.text) ? { ...s, label: 0, lexical: 0 } : s);
+    for (const s of paraphrased(original, rewrite, g)) out.push(kept.has(s.text) ? { text: s.text, label: 0, lexical: 0 } : s);
   }
   return out;
 }

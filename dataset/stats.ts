@@ -12,6 +12,10 @@ export interface Tally {
   positive_rate: number;
   /** Mean lexical change (1 − BLEU-4) of the paraphrased sentences. */
   mean_lexical: number | null;
+  /** Mean syntactic change of the paraphrased sentences that have one (null when built without it). */
+  mean_syntactic: number | null;
+  /** Paraphrased sentences with a syntactic change. */
+  syntactic_measured: number;
 }
 
 interface Acc {
@@ -20,10 +24,12 @@ interface Acc {
   sentences: number;
   positives: number;
   lexicalSum: number;
+  syntacticSum: number;
+  syntacticCount: number;
 }
 
 function empty(): Acc {
-  return { records: 0, paraphrased_records: 0, sentences: 0, positives: 0, lexicalSum: 0 };
+  return { records: 0, paraphrased_records: 0, sentences: 0, positives: 0, lexicalSum: 0, syntacticSum: 0, syntacticCount: 0 };
 }
 
 function addTo(acc: Acc, r: DatasetRecord): void {
@@ -34,6 +40,11 @@ function addTo(acc: Acc, r: DatasetRecord): void {
     if (r.label[i] === 1) {
       pos++;
       acc.lexicalSum += r.lexical[i] ?? 0;
+      const syntactic = r.syntactic?.[i];
+      if (syntactic !== undefined && syntactic !== null) {
+        acc.syntacticSum += syntactic;
+        acc.syntacticCount++;
+      }
     }
   }
   acc.positives += pos;
@@ -52,6 +63,8 @@ function finish(acc: Acc): Tally {
     positives: acc.positives,
     positive_rate: acc.sentences ? round(acc.positives / acc.sentences) : 0,
     mean_lexical: acc.positives ? round(acc.lexicalSum / acc.positives) : null,
+    mean_syntactic: acc.syntacticCount ? round(acc.syntacticSum / acc.syntacticCount) : null,
+    syntactic_measured: acc.syntacticCount,
   };
 }
 

@@ -3,17 +3,56 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { join } from 'node:path';
 import { CliError, UsageError } from '../../cli/errors.ts';
-import { buildDataset } from '../build.ts';
+import { buildDataset, type BuildResult } from '../build.ts';
 import { readCorpus } from '../corpus.ts';
-import { progressBar } from '../progress.ts';
+import { progressBar, type Progress } from '../progress.ts';
 import { writeJson, writeJsonLines } from '../records.ts';
-import { DEFAULT_SEED, SPLITS } from '../split.ts';
+import { DEFAULT_SEED, SPLITS, type Split } from '../split.ts';
+import { annotateSyntactic } from '../syntax/annotate.ts';
+import { LinkParserMissing } from '../syntax/link-parser.ts';
+
+/** Trees parsed for the syntactic column, kept next to the splits (a rerun reads them instead of parsing). */
+export const SYNTAX_CACHE = 'syntax-cache.jsonl';
 import { computeStats, type DatasetStats } from '../stats.ts';
 
 export interface BuildCommandOptions {
   corpus: string;
   out: string;
   seed: number;
+  /** Splits that get the syntactic-change column (link-parser; none by default). */
+  syntactic?: Split[];
+  /** Parser processes side by side for it. */
+  workers?: number;
+}
+
+/** Parses each needed sentence with link-parser (cached in the output directory, so a rerun resumes). */
+async function addSyntactic(options: BuildCommandOptions, splits: Split[], result: BuildResult, log: (line: string) => void): Promise<void> {
+  const records = splits.flatMap((s) => result.splits[s]);
+  log(`syntactic change for ${splits.join(', ')}: parsing with link-parser`);
+  let bar: Progress | undefined;
+  let coverage;
+  try {
+    coverage = await annotateSyntactic(records, result.references, {
+      cache: join(options.out, SYNTAX_CACHE),
+      workers: options.workers,
+      onProgress: (done, total) => {
+        bar ??= progressBar('parsing', total);
+        bar.update(done, total);
+      },
+    });
+  } catch (err) {
+    if (err instanceof LinkParserMissing) throw new CliError(err.message);
+    throw err;
+  } finally {
+    bar?.stop();
+  }
+  const pct = coverage.paraphrased ? ((100 * coverage.measured) / coverage.paraphrased).toFixed(1) : '0';
+  const unmeasured = coverage.paraphrased - coverage.measured;
+  log(
+    `syntactic change measured for ${coverage.measured} of ${coverage.paraphrased} paraphrased sentences (${pct}%)` +
+      (unmeasured ? `; ${unmeasured} have a side link-parser gave no tree (null in the column)` : '') +
+      `; ${coverage.parsed} sentences parsed, the rest from ${SYNTAX_CACHE}`,
+  );
 }
 
 export async function runBuild(options: BuildCommandOptions): Promise<DatasetStats> {
@@ -29,6 +68,7 @@ export async function runBuild(options: BuildCommandOptions): Promise<DatasetSta
   const bar = progressBar('building', total);
   const result = buildDataset(corpus, { seed: options.seed, onProgress: (done) => bar.update(done) });
   bar.stop();
+  if (options.syntactic?.length) await addSyntactic(options, options.syntactic, result, log);
   const stats = computeStats(result.splits, { seed: options.seed, skipped: result.skipped, alignment: result.alignment });
   for (const split of SPLITS) await writeJsonLines(join(options.out, `${split}.jsonl`), result.splits[split]);
   await writeJson(join(options.out, 'stats.json'), stats);
@@ -39,6 +79,21 @@ export async function runBuild(options: BuildCommandOptions): Promise<DatasetSta
       SPLITS.map((s) => `${s} ${stats.splits[s].records}`).join(', '),
   );
   return stats;
+}
+
+function parseSplits(value: string): Split[] {
+  if (value === 'all') return [...SPLITS];
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = names.find((n) => !(SPLITS as readonly string[]).includes(n));
+  if (bad !== undefined || names.length === 0)
+    throw new UsageError(`--syntactic takes "all" or splits separated by commas (${SPLITS.join(', ')}), got "${value}"`);
+  return [...new Set(names)] as Split[];
+}
+
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--workers must be an integer from 1 to 64, got "${value}"`);
+  return n;
 }
 
 function parseSeed(value: string): number {
@@ -55,7 +110,18 @@ export function register(program: Command): void {
     .requiredOption('--corpus <dir>', 'corpus directory (doc_rewrites.jsonl, span_rewrites.jsonl, human_passages.jsonl)')
     .requiredOption('--out <dir>', 'output directory')
     .option('--seed <n>', 'split and sampling seed', String(DEFAULT_SEED))
-    .action(async (opts: { corpus: string; out: string; seed: string }) => {
-      await runBuild({ corpus: opts.corpus, out: opts.out, seed: parseSeed(opts.seed) });
+    .option(
+      '--syntactic <splits>',
+      'add PASTED\'s syntactic-change column to these splits ("validation,test", "all"); needs link-grammar\'s link-parser',
+    )
+    .option('--workers <n>', 'link-parser processes side by side (default: one per core)')
+    .action(async (opts: { corpus: string; out: string; seed: string; syntactic?: string; workers?: string }) => {
+      await runBuild({
+        corpus: opts.corpus,
+        out: opts.out,
+        seed: parseSeed(opts.seed),
+        syntactic: opts.syntactic === undefined ? undefined : parseSplits(opts.syntactic),
+        workers: opts.workers === undefined ? undefined : parseWorkers(opts.workers),
+      });
     });
 }

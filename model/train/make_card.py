@@ -30,13 +30,14 @@ def with_ci(m, key, pct=False):
 
 def table(res, title):
     rows = [f"#### {title}", "",
-            "| group | docs | sentences | paraphrased | AUROC | TPR@1%FPR | TPR@5%FPR | Pearson r (lexical) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+            "| group | docs | sentences | paraphrased | AUROC | TPR@1%FPR | TPR@5%FPR | Pearson r (lexical) "
+            "| Pearson r (syntactic) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
 
     def row(name, m):
         return (f"| {name} | {m.get('documents', '')} | {m.get('sentences', '')} | {m.get('positives', '')} | "
                 f"{with_ci(m, 'auroc')} | {with_ci(m, 'tpr_at_1fpr', True)} | {with_ci(m, 'tpr_at_5fpr', True)} | "
-                f"{with_ci(m, 'pearson_lexical')} |")
+                f"{with_ci(m, 'pearson_lexical')} | {with_ci(m, 'pearson_syntactic')} |")
 
     rows.append(row("**all**", res))
     for name, m in res.get("groups", {}).items():
@@ -250,10 +251,13 @@ def main(argv=None):
         "## Metrics",
         "",
         "Sentence level, as PASTED reports them: AUROC, TPR at FPR < 1% and < 5%, Pearson r between the score "
-        "and the lexical change (1 − BLEU-4; 0 for human sentences). Runtime scores (q8, windows merged), "
-        "computed with the evaluation CLI:",
+        "and the lexical change (1 − BLEU-4) and between the score and the syntactic change (tree edit distance "
+        "of constituency trees cut at depth 3, from link-parser; sentences it could not parse left out); both "
+        "changes are 0 for human sentences. Runtime scores (q8, windows merged), computed with the evaluation CLI "
+        "on the dataset built with the syntactic column:",
         "",
-        f"```\nnode bin/ptd.js eval --model {alias} --data build/dataset/validation.jsonl --by paraphraser,domain{boot}\n"
+        f"```\nnode bin/ptd.js dataset build --corpus ../shared/data/ptd-corpus --out build/dataset "
+        f"--syntactic validation,test\nnode bin/ptd.js eval --model {alias} --data build/dataset/validation.jsonl --by paraphraser,domain{boot}\n"
         f"node bin/ptd.js eval --model {alias} --data build/dataset/test.jsonl --by paraphraser,domain{boot}\n```",
         "",
         "Groups without paraphrased sentences (human-only records: paraphraser `(none)`) have no AUROC. "

@@ -85,6 +85,10 @@ describe('ptd eval', { timeout: 180_000 }, () => {
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('aria-label="ROC curve"');
     expect(html).toContain('aria-label="score histograms"');
+    // The records carry `lexical`: mean scores of the paraphrased sentences by amount of change, no syntactic line.
+    expect(html).toContain('aria-label="mean score by amount of change"');
+    expect(html).toContain('lexical change');
+    expect(html).not.toContain('syntactic change');
     expect(html).toContain('group=g1');
     expect(html).not.toMatch(/<script|https?:\/\//);
   });
