@@ -257,11 +257,24 @@ def window_logits(head, flat, offsets, ntok, ok):
     return head.sentence_logits(vec, ntok, pos, ok)
 
 
+def window_rank_loss(logits, y, ok):
+    """Mean softplus(-(l_pos - l_neg)) over the (paraphrased, human) sentence pairs of each window (0 without any)."""
+    pos = (y > 0.5) & ok
+    neg = (y < 0.5) & ok
+    pairs = pos[:, :, None] & neg[:, None, :]
+    if not bool(pairs.any()):
+        return logits.sum() * 0.0
+    diff = logits[:, :, None] - logits[:, None, :]
+    return F.softplus(-diff[pairs]).mean()
+
+
 def train_head(train_records, vocab_size, buckets, max_tokens=256, epochs=3, lr=1e-3, table_lr=0.01, batch=32,
                dim=16, hidden=64, layers=3, feature_dropout=0.3, dropout=0.2, label_smoothing=0.05, seed=0,
-               log=print, val=None, shapes=None, max_pool=False):
+               log=print, val=None, shapes=None, max_pool=False, rank_weight=0.0):
     """SparseAdam on the feature table, AdamW on the rest, both decaying linearly to 10%; random windows of
-    whole sentences (as the encoder is trained), feature dropout against leaning on a few n-grams."""
+    whole sentences (as the encoder is trained), feature dropout against leaning on a few n-grams. With
+    `rank_weight`, a pairwise loss within each window (each paraphrased sentence above each human one) is added
+    to the BCE: it rewards ranking sentences against their own document, not a source's base rate."""
     torch.manual_seed(seed)
     rnd = random.Random(seed)
     rng = np.random.default_rng(seed)
@@ -292,6 +305,8 @@ def train_head(train_records, vocab_size, buckets, max_tokens=256, epochs=3, lr=
             logits = window_logits(head, flat, offsets, ntok, ok)
             target = y[ok] * (1 - label_smoothing) + label_smoothing / 2
             loss = F.binary_cross_entropy_with_logits(logits[ok], target)
+            if rank_weight > 0:
+                loss = loss + rank_weight * window_rank_loss(logits, y, ok)
             opt_t.zero_grad()
             opt_d.zero_grad()
             loss.backward()
@@ -385,16 +400,19 @@ def main(argv=None):
     ap.add_argument("--feature-dropout", type=float, default=0.3)
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rank-weight", type=float, default=0.0,
+                    help="weight of a within-window pairwise ranking loss added to the BCE (default 0: none)")
     a, tok, train, val = data.parse_head_run(ap, argv)
     log = data.log
     head, history = train_head(train, len(tok), a.buckets, a.max_tokens, a.epochs, a.lr, a.table_lr, dim=a.dim,
                                hidden=a.hidden, layers=a.layers, feature_dropout=a.feature_dropout,
                                dropout=a.dropout, seed=a.seed, log=log, val=val,
-                               shapes=None if a.no_shapes else vocabulary_shapes(tok), max_pool=a.max_pool)
+                               shapes=None if a.no_shapes else vocabulary_shapes(tok), max_pool=a.max_pool,
+                               rank_weight=a.rank_weight)
     meta = {"train": a.train, "hold_out": a.hold_out, "hold_out_family": a.hold_out_family,
             "shapes": not a.no_shapes, "max_pool": a.max_pool,
             "epochs": a.epochs, "lr": a.lr, "table_lr": a.table_lr,
-            "feature_dropout": a.feature_dropout, "dropout": a.dropout, "history": history,
+            "feature_dropout": a.feature_dropout, "dropout": a.dropout, "rank_weight": a.rank_weight, "history": history,
             "sentences": sum(len(r["truth"]) for r in train)}
     save_head(head, a.out, meta=meta)
     log(f"wrote {a.out}" + (f" ({json.dumps(history[-1])})" if history else ""))
