@@ -8,12 +8,12 @@ import { readCorpus } from '../corpus.ts';
 import { progressBar, type Progress } from '../progress.ts';
 import { writeJson, writeJsonLines } from '../records.ts';
 import { DEFAULT_SEED, SPLITS, type Split } from '../split.ts';
-import { annotateSyntactic } from '../syntax/annotate.ts';
+import { computeStats, type DatasetStats } from '../stats.ts';
+import { annotateSyntactic, type SyntaxCoverage } from '../syntax/annotate.ts';
 import { LinkParserMissing } from '../syntax/link-parser.ts';
 
 /** Trees parsed for the syntactic column, kept next to the splits (a rerun reads them instead of parsing). */
 export const SYNTAX_CACHE = 'syntax-cache.jsonl';
-import { computeStats, type DatasetStats } from '../stats.ts';
 
 export interface BuildCommandOptions {
   corpus: string;
@@ -30,7 +30,7 @@ async function addSyntactic(options: BuildCommandOptions, splits: Split[], resul
   const records = splits.flatMap((s) => result.splits[s]);
   log(`syntactic change for ${splits.join(', ')}: parsing with link-parser`);
   let bar: Progress | undefined;
-  let coverage;
+  let coverage: SyntaxCoverage;
   try {
     coverage = await annotateSyntactic(records, result.references, {
       cache: join(options.out, SYNTAX_CACHE),
