@@ -52,7 +52,11 @@ export function manifest(o: ManifestOptions): Record<string, unknown> {
     // device unless the user turns on API mode, which sends page text (websiteContent) to the server they chose;
     // options.ts asks for it then. Test builds, which grant their host permissions up front, grant it too.
     const dataCollection = o.testHosts?.length ? { required: ['websiteContent'] } : { required: ['none'], optional: ['websiteContent'] };
-    m.browser_specific_settings = { gecko: { id: GECKO_ID, strict_min_version: '140.0', data_collection_permissions: dataCollection } };
+    m.browser_specific_settings = {
+      gecko: { id: GECKO_ID, strict_min_version: '140.0', data_collection_permissions: dataCollection },
+      // Firefox for Android reads data_collection_permissions from 142 on (desktop from 140).
+      gecko_android: { strict_min_version: '142.0' },
+    };
   }
   return m;
 }
