@@ -64,9 +64,17 @@ export async function parseSentences(sentences: string[], options: LinkParserOpt
   const lines = inputs.filter((l): l is string => l !== null);
   if (lines.length === 0) return inputs.map(() => null);
   const command = options.command ?? LINK_PARSER;
-  const args = ['en', '-constituents=3', '-graphics=0', '-verbosity=0', '-echo=1', `-timeout=${options.timeoutSeconds ?? 2}`];
+  const timeout = options.timeoutSeconds ?? 2;
+  const args = ['en', '-constituents=3', '-graphics=0', '-verbosity=0', '-echo=1', `-timeout=${timeout}`];
+  // link-parser bounds each sentence by its own timeout; this bounds the batch, so a stuck parser cannot hang a build.
+  const limitMs = (30 + 2 * timeout * lines.length) * 1000;
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} took over ${limitMs / 1000} s on a batch of ${lines.length} sentences and was stopped`));
+    }, limitMs);
+    child.once('close', () => clearTimeout(timer));
     const chunks: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
