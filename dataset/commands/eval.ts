@@ -31,7 +31,11 @@ export interface EvalCommandOptions {
   seed?: number;
   /** With one --model: write its scores as a predictions file (JSON lines {"id"?, "scores"}) to reuse later. */
   writePredictions?: string;
+  /** Which output of a --model to evaluate: the paraphrase score (default) or the predicted degree of lexical change. */
+  modelOutput?: ModelOutput;
 }
+
+export type ModelOutput = 'score' | 'degree';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -40,7 +44,8 @@ async function scoreWithModel(
   records: ParsedRecord[],
   model: string,
   options: EvalCommandOptions,
-): Promise<{ scores: number[][]; threshold: number; name: string }> {
+): Promise<{ scores: number[][]; threshold?: number; name: string }> {
+  const output = options.modelOutput ?? 'score';
   const { loadNodeDetector } = await import('../../model/node.ts');
   let detector;
   try {
@@ -61,12 +66,21 @@ async function scoreWithModel(
         if (res.sentences.length !== r.sentences.length) {
           throw new CliError(`model returned ${res.sentences.length} scores for ${r.sentences.length} sentences (record ${r.id ?? start + k + 1})`);
         }
-        scores.push(res.sentences.map((s) => s.score));
+        if (output === 'degree') {
+          if (res.sentences.some((s) => typeof s.degree !== 'number')) {
+            throw new CliError(`model ${model} has no degree output (predicted lexical change) to evaluate`);
+          }
+          scores.push(res.sentences.map((s) => s.degree!));
+        } else {
+          scores.push(res.sentences.map((s) => s.score));
+        }
       });
       bar.update(Math.min(records.length, start + batch));
     }
     bar.stop();
-    return { scores, threshold: detector.defaultThreshold, name: `${detector.info.name} ${detector.info.version}` };
+    const name = `${detector.info.name} ${detector.info.version}`;
+    // The model's threshold is for its paraphrase score; a degree threshold is fitted on the data (1% FPR).
+    return output === 'degree' ? { scores, name: `${name} (degree)` } : { scores, threshold: detector.defaultThreshold, name };
   } finally {
     await detector.dispose();
   }
@@ -184,10 +198,12 @@ export function register(program: Command): void {
     .option('--device <device>', 'with --model: auto, cpu, cuda, wasm, webgpu', 'auto')
     .option('--dtype <dtype>', 'with --model: q8 or fp32', 'q8')
     .option('--batch-size <n>', 'with --model: documents per batch', '16')
+    .option('--model-output <output>', "with --model: score (the paraphrase probability) or degree (the predicted lexical change, PASTED's regression output)", 'score')
     .action(async (opts: Record<string, string | string[] | boolean | undefined>) => {
       const devices = ['auto', 'cpu', 'cuda', 'wasm', 'webgpu'];
       if (!devices.includes(String(opts.device))) throw new UsageError(`--device must be one of ${devices.join(', ')}`);
       if (opts.dtype !== 'q8' && opts.dtype !== 'fp32') throw new UsageError('--dtype must be q8 or fp32');
+      if (opts.modelOutput !== 'score' && opts.modelOutput !== 'degree') throw new UsageError('--model-output must be score or degree');
       await runEval({
         data: opts.data as string,
         predictions: opts.predictions as string[],
@@ -203,6 +219,7 @@ export function register(program: Command): void {
         writePredictions: opts.writePredictions as string | undefined,
         bootstrap: parseNumber('--bootstrap', String(opts.bootstrap), (n) => Number.isInteger(n) && n >= 0 && n <= 100_000),
         seed: parseNumber('--seed', String(opts.seed), (n) => Number.isInteger(n) && n >= 0),
+        modelOutput: opts.modelOutput,
       });
     });
 }

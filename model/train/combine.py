@@ -10,7 +10,9 @@
 3. Writes --out: config.json (+ `ptd.wide`), tokenizer, onnx/model.onnx and onnx/model_quantized.onnx of the
    combined graph (checked against PyTorch through transformers.js), then refits the temperature and the
    1%/5% FPR thresholds with the q8 file through Node, as train.py does.
-PyTorch weights (pytorch_model.bin, wide.bin, context.bin) are kept in --keep, not in the shipped directory.
+With --degree, channel 1 (the predicted lexical change) comes from that degree head (wide.py --target degree).
+PyTorch weights (pytorch_model.bin, wide.bin, context.bin, degree.bin) are kept in --keep, not in the shipped
+directory.
 """
 import argparse
 import json
@@ -60,6 +62,8 @@ def main(argv=None):
     ap.add_argument("--weights", required=True, help="the encoder's PyTorch state dict")
     ap.add_argument("--wide", required=True, help="wide.pt from wide.py (same tokenizer)")
     ap.add_argument("--context", help="context.pt from context.py (same tokenizer)")
+    ap.add_argument("--degree", help="degree head from `wide.py --target degree` (same tokenizer): channel 1, the "
+                                     "predicted lexical change, instead of the encoder's degree channel")
     ap.add_argument("--context-weight", type=float,
                     help="the context head's weight in the mix, fixed; the other weights are fitted around it "
                          "(default: fitted too). The shipped models use 0.3: crossfamily.py showed the fitted "
@@ -88,6 +92,11 @@ def main(argv=None):
         ctx, ctx_meta = ctx_head.load_head(a.context)
         if ctx.vocab_size != len(tok):
             raise SystemExit(f"{a.context}: made for a vocabulary of {ctx.vocab_size}, the encoder's has {len(tok)}")
+    degree = None
+    if a.degree:
+        degree, _, degree_meta = wide.load_head(a.degree)
+        if degree.vocab_size != len(tok) or degree_meta.get("target") != "degree":
+            raise SystemExit(f"{a.degree}: not a degree head (wide.py --target degree) for this tokenizer")
     max_tokens = hf["ptd"]["max_tokens"]
     val = data.encode_records(data.read_pasted(a.validation), tok, max_tokens)
     y = np.concatenate([np.array(r["truth"]) for r in val])
@@ -122,6 +131,25 @@ def main(argv=None):
                    **({"context_weight": "fixed (combine.py --context-weight)"} if a.context_weight is not None else {}),
                    "train": {k: meta.get(k) for k in ("train", "epochs", "lr", "feature_dropout", "sentences")},
                    "validation_before_calibration": parts}
+    if degree is not None:
+        # How well channel 1 follows the lexical change of rewritten sentences: the encoder's channel against the
+        # degree head's, on the validation split's paraphrased sentences.
+        lexical = np.concatenate([np.array(r["lexical"] or [0.0] * len(r["truth"])) for r in val])
+        deep_degree = np.concatenate([p["degree"] for p in preds])  # already a probability (train.predict)
+        head_degree = 1 / (1 + np.exp(-wide.sentence_logits(val, degree.weight.detach(), float(degree.bias),
+                                                             degree.vocab_size, degree.buckets)))
+        pos = y == 1
+        quality = {name: {"pearson_paraphrased": round(float(np.corrcoef(v[pos], lexical[pos])[0, 1]), 4),
+                          "mae_paraphrased": round(float(np.abs(v[pos] - lexical[pos]).mean()), 4)}
+                   for name, v in (("encoder", deep_degree), ("degree_head", head_degree))}
+        log(f"degree channel on validation (paraphrased sentences): {json.dumps(quality)}")
+        ptd["degree"] = {"buckets": degree.buckets,
+                         "features": "WordPiece unigrams + hashed bigrams, trained on paraphrased sentences against "
+                                     "their lexical change (model/train/wide.py --target degree)",
+                         "train": {k: degree_meta.get(k) for k in ("train", "epochs", "lr", "sentences")},
+                         "validation": quality}
+    else:
+        ptd.pop("degree", None)
     if ctx is not None:
         ptd["context"] = {**ctx.config, "features": "mean embedding of WordPiece unigrams + hashed bigrams, "
                           "then a sentence-level transformer (model/train/context.py)",
@@ -140,10 +168,12 @@ def main(argv=None):
         wide.save_head(head, os.path.join(tmp, "wide.bin"), mix=mix, meta=meta)
         if ctx is not None:
             ctx_head.save_head(ctx, os.path.join(tmp, "context.bin"), meta=ctx_meta)
+        if degree is not None:
+            wide.save_head(degree, os.path.join(tmp, "degree.bin"), meta=degree_meta)
         export.main([tmp] + (["--no-node"] if a.no_node_check else []))
         keep = a.keep or os.path.dirname(os.path.abspath(a.weights))
         os.makedirs(keep, exist_ok=True)
-        for fn in ("pytorch_model.bin", "wide.bin", "context.bin"):
+        for fn in ("pytorch_model.bin", "wide.bin", "context.bin", "degree.bin"):
             if os.path.exists(os.path.join(tmp, fn)):
                 shutil.move(os.path.join(tmp, fn), os.path.join(keep, fn))
         if not a.no_node_check:

@@ -93,6 +93,18 @@ def context_lines(ptd):
             f"{t.get('dropout')})."]
 
 
+def degree_lines(ptd):
+    d = ptd.get("degree")
+    if not d:
+        return []
+    v = (d.get("validation") or {}).get("degree_head") or {}
+    return [f"- Degree head, in the same ONNX graph (channel 1; model/train/wide.py --target degree): the wide half's "
+            f"features ({d['buckets']:,} weights, int8 with one scale in the q8 file), trained on the paraphrased "
+            f"sentences of the train split against their lexical change ({(d.get('train') or {}).get('epochs')} "
+            f"epochs). On the validation split's paraphrased sentences: Pearson r {v.get('pearson_paraphrased')} with "
+            f"their lexical change, mean absolute error {v.get('mae_paraphrased')} (see \"The degree channel\" below)."]
+
+
 def size_mb(path):
     return os.path.getsize(path) / 1e6 if os.path.exists(path) else None
 
@@ -194,8 +206,10 @@ def main(argv=None):
         f"vocabulary {cfg['vocab_size']} (cased WordPiece built from the training split), "
         f"{cfg['max_position_embeddings']} positions.",
         *wide_lines(ptd),
+        *degree_lines(ptd),
         f"- Parameters: {tr.get('parameters', 0):,} in the encoder"
         + (f", {ptd['wide']['buckets']:,} wide weights" if ptd.get("wide") else "")
+        + (f", {ptd['degree']['buckets']:,} degree-head weights" if ptd.get("degree") else "")
         + (f", {(ptd['context']['buckets'] + (ptd['context'].get('shapes') or 0) ** 3) * ptd['context']['dim']:,} "
            "context-head embedding numbers"
            if ptd.get("context") else "") + ".",
@@ -205,7 +219,8 @@ def main(argv=None):
         "windows cut at sentence boundaries and the readings merged (model/window.ts).",
         "- Outputs: channel 0 = paraphrase logit (probability = sigmoid(logit / T), "
         f"T = {ptd['calibration']['temperature']:.3f} fitted on the validation split), channel 1 = degree logit "
-        "(sigmoid = predicted 1 − BLEU-4).",
+        + ("(sigmoid = predicted 1 − BLEU-4 of the sentence if it was rewritten)." if ptd.get("degree")
+           else "(sigmoid = predicted 1 − BLEU-4)."),
         f"- Thresholds (calibrated probability, fitted on the validation split with the q8 file): "
         + ", ".join(f"{t['threshold']:.4f} for {100 * t['target_fpr']:.0f}% FPR (validation FPR "
                     f"{100 * t['achieved_fpr']:.2f}%, TPR {100 * t['tpr']:.1f}%)" for t in th.values())

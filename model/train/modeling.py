@@ -273,8 +273,8 @@ def save_pretrained(model, out_dir, ptd=None):
 
 def load_token_classifier(model_dir, map_location="cpu"):
     """The model a directory describes: a BertForTokenClassification (pytorch_model.bin, Hugging Face names),
-    wrapped with its wide half when the directory also holds wide.bin (see wide.py), and its context head when
-    it also holds context.bin (context.py)."""
+    wrapped with its wide half when the directory also holds wide.bin (see wide.py), its context head when it
+    also holds context.bin (context.py) and its degree head when it holds degree.bin."""
     c = BertConfig.from_json(os.path.join(model_dir, "config.json"))
     m = BertForTokenClassification(c)
     m.load_state_dict(torch.load(os.path.join(model_dir, "pytorch_model.bin"), map_location=map_location))
@@ -289,5 +289,7 @@ def load_token_classifier(model_dir, map_location="cpu"):
             import context
 
             ctx, _ = context.load_head(ctx_path)
-        return wide.WideDeep(m, head, mix, ctx)
+        degree_path = os.path.join(model_dir, "degree.bin")
+        degree = wide.load_head(degree_path)[0] if os.path.exists(degree_path) else None
+        return wide.WideDeep(m, head, mix, ctx, degree)
     return m

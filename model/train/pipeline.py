@@ -6,7 +6,9 @@
   3. fine-tuning on PASTED-format records with validation, early stopping, calibration and thresholds
      (train.py), then export of onnx/model.onnx and onnx/model_quantized.onnx into --out;
   4. the wide half (wide.py: hashed token n-gram weights, --wide-epochs, 0 to skip), and out-of-fold logits
-     of the training records when step 5 fine-tunes on them;
+     of the training records when step 5 fine-tunes on them; the degree head (wide.py --target degree: the
+     same features against the lexical change of paraphrased sentences, --degree-epochs, 0 to keep the
+     encoder's degree channel);
   5. the context head (context.py: a sentence-level transformer over bag-of-n-gram sentence vectors,
      --context-epochs, 0 to skip);
   6. residual fine-tuning of the encoder against those out-of-fold logits (--residual-minutes, 0 to skip), and
@@ -81,6 +83,8 @@ def main(argv=None):
     ap.add_argument("--batch-tokens", type=int, default=4096)
     ap.add_argument("--wide-epochs", type=int, default=10)
     ap.add_argument("--wide-buckets", type=int, default=1 << 20)
+    ap.add_argument("--degree-epochs", type=int, default=8,
+                    help="degree-head epochs (0: channel 1 stays the encoder's degree channel)")
     ap.add_argument("--context-epochs", type=int, help="context-head epochs (0 to leave it out)")
     ap.add_argument("--context-buckets", type=int)
     ap.add_argument("--context-dim", type=int)
@@ -148,6 +152,11 @@ def main(argv=None):
                    "--epochs", str(a.wide_epochs), "--buckets", str(a.wide_buckets),
                    "--max-tokens", str(a.max_tokens), "--threads", str(a.threads)]
                   + (["--oof", oof] if residual_min > 0 else []))
+    degree = os.path.join(wide_dir, "degree.pt")
+    if a.degree_epochs > 0 and not os.path.exists(degree):
+        wide.main(["--train", a.train, "--validation", a.validation, "--vocab", vocab, "--out", degree,
+                   "--target", "degree", "--epochs", str(a.degree_epochs), "--buckets", str(a.wide_buckets),
+                   "--max-tokens", str(a.max_tokens), "--threads", str(a.threads)])
     c_epochs, c_buckets, c_dim = CONTEXT.get(a.size, CONTEXT["small"])
     c_epochs = c_epochs if a.context_epochs is None else a.context_epochs
     ctx = os.path.join(work, "context", "context.pt")
@@ -175,6 +184,7 @@ def main(argv=None):
     combine.main(["--model", out, "--weights", weights, "--wide", head, "--validation", a.validation, "--out", out,
                   "--threads", str(a.threads)]
                  + (["--context", ctx, "--context-weight", str(CONTEXT_WEIGHT)] if c_epochs > 0 else [])
+                 + (["--degree", degree] if a.degree_epochs > 0 else [])
                  + (["--no-node-check"] if a.no_node_check else []))
 
 

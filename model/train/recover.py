@@ -70,7 +70,8 @@ def build(model_dir):
     m = w["mix"]
     mix = [m["deep"], m["wide"], m["offset"], m.get("neighbours", 0.0), m.get("context", 0.0)]
     ctx = ctx_head.head_from_config(ptd["context"]) if "context" in ptd else None
-    return wide.WideDeep(deep, head, mix, ctx), mix, ptd
+    degree = wide.WideHead(deep.config.vocab_size, ptd["degree"]["buckets"]) if "degree" in ptd else None
+    return wide.WideDeep(deep, head, mix, ctx, degree), mix, ptd
 
 
 def recover(model_dir, out_dir, node_check=True):
@@ -101,6 +102,9 @@ def recover(model_dir, out_dir, node_check=True):
         if model.context is not None:
             ctx_meta = dict(ptd["context"].get("train") or {}, recovered_from=model_dir)
             ctx_head.save_head(model.context, os.path.join(tmp, "context.bin"), meta=ctx_meta)
+        if model.degree is not None:
+            deg_meta = dict(ptd["degree"].get("train") or {}, target="degree", recovered_from=model_dir)
+            wide.save_head(model.degree, os.path.join(tmp, "degree.bin"), meta=deg_meta)
     for fn in ("config.json", "tokenizer.json", "tokenizer_config.json"):
         shutil.copy(os.path.join(model_dir, fn), os.path.join(tmp, fn))
     shutil.rmtree(out_dir, ignore_errors=True)

@@ -102,15 +102,17 @@ class WideDeep(nn.Module):
     context head's (context.py):
     logits[..., 0] = mix[0] * bert_logit + mix[1] * wide_logit + mix[2] + mix[3] * neighbours' wide logit
                      + mix[4] * context_logit;
-    channel 1 (degree) unchanged. Paraphrased spans run over several sentences, so a sentence whose
-    neighbours read as rewritten is likelier rewritten too. Its inputs and outputs are the token
-    classifier's, so transformers.js runs the exported graph as it is."""
+    channel 1 (degree) is the encoder's, or with `degree` (a WideHead trained by `wide.py --target degree`) that
+    head's logit: the predicted lexical change of a sentence if it was rewritten. Paraphrased spans run over
+    several sentences, so a sentence whose neighbours read as rewritten is likelier rewritten too. Its inputs and
+    outputs are the token classifier's, so transformers.js runs the exported graph as it is."""
 
-    def __init__(self, deep, wide, mix=(1.0, 1.0, 0.0, 0.0), context=None):
+    def __init__(self, deep, wide, mix=(1.0, 1.0, 0.0, 0.0), context=None, degree=None):
         super().__init__()
         self.deep = deep
         self.wide = wide
         self.context = context
+        self.degree = degree
         mix = list(mix) + [0.0] * (5 - len(mix))
         self.register_buffer("mix", torch.tensor(mix, dtype=torch.float32))
 
@@ -127,7 +129,8 @@ class WideDeep(nn.Module):
         p = m[0] * lg[..., 0] + m[1] * own.to(lg.dtype) + m[2] + m[3] * near.to(lg.dtype)
         if self.context is not None:
             p = p + m[4] * self.context(input_ids, attention_mask).to(lg.dtype)
-        return torch.stack([p, lg[..., 1]], dim=-1)
+        d = lg[..., 1] if self.degree is None else self.degree(input_ids, attention_mask).to(lg.dtype)
+        return torch.stack([p, d], dim=-1)
 
 
 def neighbour_mean(records, values):
@@ -182,23 +185,41 @@ def fit_mix(columns, y, steps=500, l2=1e-3, fixed=None):
     return [float(v) for v in w.detach()]
 
 
-def _bags(records, vocab_size, buckets):
+def _bags(records, vocab_size, buckets, target="paraphrase"):
+    """Features and targets per sentence. target "paraphrase": every sentence, 0/1; "degree": the paraphrased
+    sentences only, their lexical change (1 - BLEU-4) as a soft target."""
     flat, offsets, y = [], [], []
     for r in records:
-        for s, t in zip(r["ids"], r["truth"]):
+        lexical = r.get("lexical") or [0.0] * len(r["truth"])
+        for s, t, lx in zip(r["ids"], r["truth"], lexical):
+            if target == "degree" and not t:
+                continue
             offsets.append(len(flat))
             flat.extend(sentence_features(s, vocab_size, buckets))
-            y.append(float(t))
+            y.append(float(lx) if target == "degree" else float(t))
     return torch.tensor(flat), torch.tensor(offsets), torch.tensor(y)
 
 
+def _report(target, y, s):
+    """Validation figures of a head's logits: AUROC and TPR for the paraphrase target, Pearson r and mean
+    absolute error for the degree target."""
+    if target == "degree":
+        p = 1 / (1 + np.exp(-s))
+        return {"pearson": float(np.corrcoef(p, y)[0, 1]), "mae": float(np.abs(p - y).mean())}
+    return metrics.summary(y.astype(int), s)
+
+
 def train_head(train_records, vocab_size, buckets, epochs=8, lr=0.02, batch=256, seed=0, log=print, val=None,
-               feature_dropout=0.0):
+               feature_dropout=0.0, target="paraphrase"):
     """Adam on mean-pooled feature weights, learning rate decaying linearly to 10% over the epochs. Feature
     dropout (each feature of a training sentence left out with this probability) keeps the scorer from
-    leaning on a few n-grams of the paraphrasers it was trained on."""
+    leaning on a few n-grams of the paraphrasers it was trained on. target "degree" trains the degree head
+    instead: on paraphrased sentences only, against their lexical change (_bags)."""
     torch.manual_seed(seed)
-    flat, offsets, y = _bags(train_records, vocab_size, buckets)
+    flat, offsets, y = _bags(train_records, vocab_size, buckets, target)
+    if len(offsets) == 0:
+        raise SystemExit("no training sentences" + (" with a paraphrase label (the degree head needs them)"
+                                                    if target == "degree" else ""))
     ends = torch.cat([offsets[1:], torch.tensor([len(flat)])])
     bag = nn.EmbeddingBag(buckets, 1, mode="mean")
     nn.init.zeros_(bag.weight)
@@ -208,7 +229,7 @@ def train_head(train_records, vocab_size, buckets, epochs=8, lr=0.02, batch=256,
     steps = epochs * ((n + batch - 1) // batch)
     step = 0
     history = []
-    val_bags = _bags(val, vocab_size, buckets) if val is not None else None  # built once, scored every epoch
+    val_bags = _bags(val, vocab_size, buckets, target) if val is not None else None  # built once, scored every epoch
     for ep in range(epochs):
         t0 = time.time()
         perm = torch.randperm(n)
@@ -230,9 +251,10 @@ def train_head(train_records, vocab_size, buckets, epochs=8, lr=0.02, batch=256,
         if val is not None:
             with torch.no_grad():
                 s = (bag(val_bags[0], val_bags[1])[:, 0] + bias).numpy()
-            m = metrics.summary(val_bags[2].numpy().astype(int), s)
+            m = _report(target, val_bags[2].numpy(), s)
             history.append({"epoch": ep + 1, **m})
-            msg += f": validation AUROC {m['auroc']:.4f} TPR@1% {m['tpr_at_1fpr']:.3f}"
+            msg += (f": validation Pearson r {m['pearson']:.4f}, mean absolute error {m['mae']:.4f} (paraphrased)"
+                    if target == "degree" else f": validation AUROC {m['auroc']:.4f} TPR@1% {m['tpr_at_1fpr']:.3f}")
         log(msg)
     head = WideHead(vocab_size, buckets)
     with torch.no_grad():
@@ -310,13 +332,18 @@ def main(argv=None):
     ap.add_argument("--feature-dropout", type=float, default=0.0)
     ap.add_argument("--oof", help="also write out-of-fold logits of the training records here (train.py --wide-oof)")
     ap.add_argument("--folds", type=int, default=2)
+    ap.add_argument("--target", choices=["paraphrase", "degree"], default="paraphrase",
+                    help="paraphrase: the wide half (every sentence, 0/1); degree: the degree head (paraphrased "
+                         "sentences, their lexical change), channel 1 of a joined model (combine.py --degree)")
     a, tok, train, val = data.parse_head_run(ap, argv)
     log = data.log
     head, history = train_head(train, len(tok), a.buckets, a.epochs, a.lr, log=log, val=val,
-                               feature_dropout=a.feature_dropout)
-    meta = {"train": a.train, "hold_out": a.hold_out, "hold_out_family": a.hold_out_family, "epochs": a.epochs, "lr": a.lr,
+                               feature_dropout=a.feature_dropout, target=a.target)
+    meta = {"train": a.train, "target": a.target, "hold_out": a.hold_out, "hold_out_family": a.hold_out_family,
+            "epochs": a.epochs, "lr": a.lr,
             "feature_dropout": a.feature_dropout, "buckets": a.buckets, "history": history,
-            "sentences": sum(len(r["truth"]) for r in train)}
+            # the sentences trained on: every one for the wide half, the paraphrased ones for the degree head
+            "sentences": sum(len(r["truth"]) if a.target == "paraphrase" else sum(r["truth"]) for r in train)}
     save_head(head, a.out, meta=meta)
     if a.oof:
         oof = out_of_fold_logits(train, len(tok), a.buckets, a.folds, a.epochs, a.lr, log=log,

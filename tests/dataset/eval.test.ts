@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ptd } from '../helpers/ptd.ts';
+import { loadNodeDetector } from '../../model/node.ts';
 
 // Three documents, eight sentences, three paraphrased (hand-computed values below).
 const records = [
@@ -182,6 +183,30 @@ describe('ptd eval', { timeout: 180_000 }, () => {
     const misuse = await ptd('eval', '--data', data, '--predictions', preds, '--write-predictions', saved);
     expect(misuse.code).toBe(2);
     expect(misuse.stderr).toMatch(/--write-predictions needs exactly one --model/);
+  });
+
+  it('--model-output degree evaluates the predicted lexical change instead of the paraphrase score', async () => {
+    const saved = join(dir, 'tiny-degree.jsonl');
+    const r = await ptd('eval', '--data', data, '--model', 'tests/fixtures/models/tiny', '--model-output', 'degree', '--write-predictions', saved, '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.threshold_source).not.toBe("the model's default threshold"); // that threshold is for the score
+    const rows = (await readFile(saved, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { scores: number[] });
+    // The same numbers as the runtime's `degree` for those sentences.
+    const detector = await loadNodeDetector({ model: 'tests/fixtures/models/tiny' });
+    try {
+      // One batch of the three documents, as the evaluation scores them (padding changes q8 results slightly).
+      const results = await detector.scoreMany(records.map((r) => ({ sentences: r.text.split(' </s> ') })));
+      results.forEach((res, k) => {
+        res.sentences.forEach((sentence, i) => expect(rows[k]!.scores[i]).toBeCloseTo(sentence.degree!, 5));
+        expect(rows[k]!.scores).not.toEqual(res.sentences.map((sentence) => sentence.score));
+      });
+    } finally {
+      await detector.dispose();
+    }
+    const bad = await ptd('eval', '--data', data, '--model', 'tests/fixtures/models/tiny', '--model-output', 'logit');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--model-output must be score or degree/);
   });
 
   it('names a model that cannot be loaded', async () => {

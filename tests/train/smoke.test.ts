@@ -25,6 +25,7 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
       '--train', FIXTURE, '--validation', FIXTURE, '--work', path.join(dir, 'work'), '--out', modelDir,
       '--vocab-size', '300', '--mlm-minutes', '0.05', '--minutes', '1', '--max-steps', '6', '--eval-minutes', '0',
       '--max-tokens', '128', '--batch-tokens', '1024', '--threads', '1', '--wide-epochs', '1', '--wide-buckets', '4096',
+      '--degree-epochs', '2',
       // evaluations every step (--eval-minutes 0) must not stop it early: how far the time-budgeted masked-LM
       // stage gets depends on the machine's load, and with it whether 4 evaluations in a row fail to improve
       '--patience', '100'],
@@ -51,6 +52,11 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
     expect(config.ptd.context).toMatchObject({ buckets: 4096, dim: 8, layers: 3, shapes: 16 });
     expect(statSync(path.join(dir, 'work', 'context', 'context.pt')).size).toBeGreaterThan(4096 * 8 * 4);
     expect(statSync(path.join(modelDir, 'onnx/model.onnx')).size).toBeGreaterThan(4096 * 4);
+    // channel 1 comes from the degree head (trained on the paraphrased sentences' lexical change), with both
+    // degree predictors' quality on validation recorded
+    expect(config.ptd.degree.buckets).toBe(4096);
+    for (const who of ['encoder', 'degree_head']) expect(config.ptd.degree.validation[who].mae_paraphrased).toBeGreaterThanOrEqual(0);
+    expect(statSync(path.join(dir, 'work', 'wide', 'degree.pt')).size).toBeGreaterThan(4096 * 4);
     // the encoder was fine-tuned again on the residual of the wide half's out-of-fold logits
     const oof = JSON.parse(readFileSync(path.join(dir, 'work', 'wide', 'oof.json'), 'utf8'));
     expect(oof.logits).toHaveLength(12);
@@ -81,7 +87,7 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
     const { stderr } = await run(PY, ['model/train/recover.py', modelDir, '--out', out]);
     const check = JSON.parse(stderr.slice(stderr.indexOf('{')));
     expect(check.fp32.maxAbsErr).toBeLessThan(1e-3);
-    for (const f of ['pytorch_model.bin', 'wide.bin', 'context.bin', 'config.json', 'tokenizer.json']) {
+    for (const f of ['pytorch_model.bin', 'wide.bin', 'context.bin', 'degree.bin', 'config.json', 'tokenizer.json']) {
       expect(statSync(path.join(out, f)).size).toBeGreaterThan(0);
     }
     // a config that describes a different context head (one layer fewer) must not load these weights
