@@ -190,6 +190,8 @@ def _bags(records, vocab_size, buckets, target="paraphrase"):
     sentences only, their lexical change (1 - BLEU-4) as a soft target."""
     flat, offsets, y = [], [], []
     for r in records:
+        if target == "degree" and not r.get("lexical"):
+            continue  # no lexical change to learn from (e.g. a PASTED export without it): not a target of 0
         lexical = r.get("lexical") or [0.0] * len(r["truth"])
         for s, t, lx in zip(r["ids"], r["truth"], lexical):
             if target == "degree" and not t:
@@ -218,8 +220,8 @@ def train_head(train_records, vocab_size, buckets, epochs=8, lr=0.02, batch=256,
     torch.manual_seed(seed)
     flat, offsets, y = _bags(train_records, vocab_size, buckets, target)
     if len(offsets) == 0:
-        raise SystemExit("no training sentences" + (" with a paraphrase label (the degree head needs them)"
-                                                    if target == "degree" else ""))
+        raise SystemExit("no training sentences" + (" with a paraphrase label and a lexical change (the degree head "
+                                                    "needs them)" if target == "degree" else ""))
     ends = torch.cat([offsets[1:], torch.tensor([len(flat)])])
     bag = nn.EmbeddingBag(buckets, 1, mode="mean")
     nn.init.zeros_(bag.weight)
