@@ -76,7 +76,7 @@ export const sentenceSchema = z.object({
   end: z.number().int(),
   paragraphStart: z.boolean().optional(),
   score: z.number().min(0).max(1).describe('Calibrated probability that the sentence is in a paraphrased span.'),
-  degree: z.number().optional().describe('Predicted degree of lexical change (1 - BLEU-4), when the model has it.'),
+  degree: z.number().optional().describe('Predicted lexical change (1 - BLEU-4) of the sentence if it was rewritten, 0..1, when the model has it: grades flagged sentences (light polish to heavy rewrite); whether it was rewritten is the score.'),
   label: z.enum(['paraphrased', 'human']),
   truncated: z.boolean().optional(),
 });

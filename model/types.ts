@@ -21,7 +21,8 @@ export type SentenceLabel = 'paraphrased' | 'human';
 export interface SentenceResult extends Segment {
   /** Calibrated probability that the sentence belongs to an LLM-paraphrased span. */
   score: number;
-  /** Predicted degree of lexical change (PASTED's 1 − BLEU-4 signal), 0..1, when the model has that output. */
+  /** Predicted lexical change (PASTED's 1 − BLEU-4 signal) of the sentence if it was rewritten, 0..1, when the model
+   * has that output: it grades flagged sentences (light polish to heavy rewrite); whether it was rewritten is `score`. */
   degree?: number;
   label: SentenceLabel;
   /** The sentence was longer than one model window and only its beginning was read. */
