@@ -212,7 +212,8 @@ export function describeSentence(
   const band = scoreBand(clamp01(sentence.score), clamp01(threshold));
   const label = `${bandLabel(band)} · ${pct(sentence.score)}`;
   const lines = [label, `Paraphrase score ${clamp01(sentence.score).toFixed(2)} (flagged from ${clamp01(threshold).toFixed(2)})`];
-  if (sentence.degree !== undefined && Number.isFinite(sentence.degree)) {
+  // The degree says how much a rewritten sentence was changed, not whether it was: shown for flagged sentences only.
+  if (sentence.degree !== undefined && Number.isFinite(sentence.degree) && sentence.score >= threshold) {
     lines.push(`Degree of change ${clamp01(sentence.degree).toFixed(2)}: ${degreeLabel(sentence.degree)}`);
   }
   if (sentence.truncated) lines.push('Only the beginning of this long sentence was read.');

@@ -129,10 +129,12 @@ describe('describeSentence', () => {
     expect(t.tooltip).toBe(t.lines.join('\n'));
   });
 
-  it('omits the degree line when the model has none', () => {
+  it('omits the degree line when the model has none, and for a sentence not flagged (the degree grades rewrites)', () => {
     const t = describeSentence({ score: 0.2 }, 0.7);
     expect(t.label).toBe('Likely human · 20%');
     expect(t.lines).toHaveLength(2);
+    expect(describeSentence({ score: 0.2, degree: 0.6 }, 0.7).lines).toHaveLength(2);
+    expect(describeSentence({ score: 0.7, degree: 0.6 }, 0.7).lines).toContain('Degree of change 0.60: moderate rewording');
   });
 });
 
