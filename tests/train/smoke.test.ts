@@ -102,6 +102,25 @@ describe.skipIf(!hasTorch)('training pipeline (tiny model, fixture data)', () =>
     expect(bad.stderr).toContain('weights the config does not describe');
   }, 60_000);
 
+  it('joins the recovered weights again into the same model, degree head included (the cards\' "from the shipped files" path)', async () => {
+    const rec = path.join(dir, 'recovered');
+    const rejoined = path.join(dir, 'rejoined');
+    await run(PY, ['model/train/combine.py', '--model', modelDir, '--weights', path.join(rec, 'pytorch_model.bin'),
+      '--wide', path.join(rec, 'wide.bin'), '--context', path.join(rec, 'context.bin'), '--context-weight', '0.3',
+      '--degree', path.join(rec, 'degree.bin'), '--validation', FIXTURE, '--out', rejoined, '--keep', path.join(dir, 'rejoined-keep'),
+      '--threads', '1', '--no-node-check'], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const before = JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8')).ptd;
+    const after = JSON.parse(readFileSync(path.join(rejoined, 'config.json'), 'utf8')).ptd;
+    expect(after.degree).toEqual(before.degree);
+    expect(after.wide.mix).toEqual(before.wide.mix);
+    // a wide half is not a degree head: combine refuses it by name
+    const wrong = spawnSync(PY, ['model/train/combine.py', '--model', modelDir, '--weights', path.join(rec, 'pytorch_model.bin'),
+      '--wide', path.join(rec, 'wide.bin'), '--degree', path.join(rec, 'wide.bin'), '--validation', FIXTURE,
+      '--out', path.join(dir, 'never'), '--no-node-check'], { encoding: 'utf8' });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('not a degree head');
+  }, 90_000);
+
   it('scores the heads on a family of sources held out of their training (crossfamily.py)', async () => {
     // the fixture relabelled: its first four documents come from MixSet, the rest stay in the "spans" family
     const lines = readFileSync(FIXTURE, 'utf8').trim().split('\n');
