@@ -10,7 +10,7 @@ import { writeJson, writeJsonLines } from '../records.ts';
 import { DEFAULT_SEED, SPLITS, type Split } from '../split.ts';
 import { computeStats, type DatasetStats } from '../stats.ts';
 import { annotateSyntactic, type SyntaxCoverage } from '../syntax/annotate.ts';
-import { LinkParserMissing } from '../syntax/link-parser.ts';
+import { LinkParserMissing, parseSentences } from '../syntax/link-parser.ts';
 
 /** Trees parsed for the syntactic column, kept next to the splits (a rerun reads them instead of parsing). */
 export const SYNTAX_CACHE = 'syntax-cache.jsonl';
@@ -55,8 +55,19 @@ async function addSyntactic(options: BuildCommandOptions, splits: Split[], resul
   );
 }
 
+/** Fails before the build, not after it, when the syntactic column is asked for and link-parser is missing. */
+async function checkParser(): Promise<void> {
+  try {
+    await parseSentences(['The parser is here.']);
+  } catch (err) {
+    if (err instanceof LinkParserMissing) throw new CliError(err.message);
+    throw err;
+  }
+}
+
 export async function runBuild(options: BuildCommandOptions): Promise<DatasetStats> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (options.syntactic?.length) await checkParser();
   log(`reading corpus ${options.corpus}`);
   let corpus;
   try {

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,6 +205,18 @@ describe('ptd dataset build --syntactic', { timeout: 180_000 }, () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/ 0 sentences parsed, the rest from syntax-cache\.jsonl/);
     expect(await readFile(join(out, 'train.jsonl'), 'utf8')).toBe(before);
+  });
+
+  it('says how to install link-parser before it builds anything, when it is missing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ptd-syntax-none-'));
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['bin/ptd.js', 'dataset', 'build', '--corpus', CORPUS, '--out', join(dir, 'out'), '--syntactic', 'train'],
+        { env: { ...process.env, PATH: '/nonexistent' } }, (err, _stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/"link-parser" was not found \(apt-get install link-grammar\)/);
+    expect(r.stderr).not.toMatch(/reading corpus/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
   it('refuses an unknown split by name', async () => {
