@@ -32,6 +32,7 @@ async function addSyntactic(options: BuildCommandOptions, splits: Split[], resul
   let bar: Progress | undefined;
   let coverage: SyntaxCoverage;
   try {
+    // runBuild has checked that link-parser is installed (checkParser) before building.
     coverage = await annotateSyntactic(records, result.references, {
       cache: join(options.out, SYNTAX_CACHE),
       workers: options.workers,
@@ -40,9 +41,6 @@ async function addSyntactic(options: BuildCommandOptions, splits: Split[], resul
         bar.update(done, total);
       },
     });
-  } catch (err) {
-    if (err instanceof LinkParserMissing) throw new CliError(err.message);
-    throw err;
   } finally {
     bar?.stop();
   }

@@ -38,8 +38,9 @@ export interface LintReport {
   unexpected: LinterMessage[];
 }
 
-export function isKnown(m: LinterMessage): boolean {
-  return m.type === 'warning' && KNOWN_WARNINGS.some((k) => k.code === m.code && k.file.test(m.file ?? ''));
+/** The known third-party warning a message is, if it is one. */
+export function knownWarning(m: LinterMessage): KnownWarning | undefined {
+  return m.type === 'warning' ? KNOWN_WARNINGS.find((k) => k.code === m.code && k.file.test(m.file ?? '')) : undefined;
 }
 
 /** Runs AMO's validator on an unpacked Firefox build (or its zip). */
@@ -63,7 +64,7 @@ export async function lintFirefox(dir: string): Promise<LintReport> {
   });
   const r = await linter.run();
   const all = [...r.errors, ...r.warnings, ...r.notices];
-  return { errors: r.errors, warnings: r.warnings, notices: r.notices, unexpected: all.filter((m) => !isKnown(m)) };
+  return { errors: r.errors, warnings: r.warnings, notices: r.notices, unexpected: all.filter((m) => !knownWarning(m)) };
 }
 
 export function describeMessage(m: LinterMessage): string {
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     `addons-linter ${dir}: ${report.errors.length} errors, ${report.warnings.length} warnings, ${report.notices.length} notices\n`,
   );
   for (const m of [...report.errors, ...report.warnings, ...report.notices]) {
-    const known = m.type === 'warning' ? KNOWN_WARNINGS.find((k) => k.code === m.code && k.file.test(m.file ?? '')) : undefined;
+    const known = knownWarning(m);
     process.stdout.write(`  ${describeMessage(m)}${known ? `\n    known: ${known.why}` : ''}\n`);
   }
   if (report.unexpected.length > 0) {

@@ -139,8 +139,7 @@ def main(argv=None):
         head_degree = 1 / (1 + np.exp(-wide.sentence_logits(val, degree.weight.detach(), float(degree.bias),
                                                              degree.vocab_size, degree.buckets)))
         pos = y == 1
-        quality = {name: {"pearson_paraphrased": round(float(np.corrcoef(v[pos], lexical[pos])[0, 1]), 4),
-                          "mae_paraphrased": round(float(np.abs(v[pos] - lexical[pos]).mean()), 4)}
+        quality = {name: {f"{k}_paraphrased": round(x, 4) for k, x in wide.degree_fit(v[pos], lexical[pos]).items()}
                    for name, v in (("encoder", deep_degree), ("degree_head", head_degree))}
         log(f"degree channel on validation (paraphrased sentences): {json.dumps(quality)}")
         ptd["degree"] = {"buckets": degree.buckets,

@@ -202,12 +202,16 @@ def _bags(records, vocab_size, buckets, target="paraphrase"):
     return torch.tensor(flat), torch.tensor(offsets), torch.tensor(y)
 
 
+def degree_fit(predicted, lexical):
+    """How well predicted degrees (0..1) follow the lexical change: Pearson r and mean absolute error."""
+    return {"pearson": float(np.corrcoef(predicted, lexical)[0, 1]), "mae": float(np.abs(predicted - lexical).mean())}
+
+
 def _report(target, y, s):
     """Validation figures of a head's logits: AUROC and TPR for the paraphrase target, Pearson r and mean
     absolute error for the degree target."""
     if target == "degree":
-        p = 1 / (1 + np.exp(-s))
-        return {"pearson": float(np.corrcoef(p, y)[0, 1]), "mae": float(np.abs(p - y).mean())}
+        return degree_fit(1 / (1 + np.exp(-s)), y)
     return metrics.summary(y.astype(int), s)
 
 
