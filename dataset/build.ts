@@ -3,10 +3,14 @@
 //                   rewrite labelled per changed sentence (light edits); each original once as a negative.
 //   span_rewrites → the passage with its span(s) replaced, every rewrite sentence labelled 1.
 //   human_passages→ negatives (all 0); a passage that has span rewrites keeps their sentence split.
+//   llm_texts     → `generated` records: every sentence an LLM wrote labelled 1, a human prefix it continues 0.
+//   mixed_continuations → `continuation` records as given (human prefix 0, LLM continuation 1).
+// The paraphrase-task records (the first three) go to splits; generated and continuation ones to a second set
+// of splits (`generated`), so the task's test figures stay the task's.
 // Deterministic for a seed: every row draws from its own generator seeded by (seed, row id).
 import { segment } from '../model/segment.ts';
 import { alignSentences, groupKind, similarity } from './align.ts';
-import type { Corpus, DocRewrite, HumanPassage, SpanRewrite } from './corpus.ts';
+import type { Corpus, DocRewrite, HumanPassage, LlmText, MixedContinuation, SpanRewrite } from './corpus.ts';
 import { cleanRewrite } from './corpus.ts';
 import { rngFor, type Random } from './random.ts';
 import type { Construction, DatasetRecord } from './records.ts';
@@ -23,8 +27,8 @@ import {
 import { DEFAULT_SEED, splitOf, type Split } from './split.ts';
 import type { References } from './syntax/annotate.ts';
 
-/** The edits the corpus README calls light: kept whole and labelled per changed sentence. */
-export const LIGHT_EDITS = new Set(['polish_1', 'polish_5', 'polish_10', 'polish_extreme_minor', 'polish_minor']);
+/** The edits the corpus README calls light (and RAIDAR's minimal polish): kept whole and labelled per changed sentence. */
+export const LIGHT_EDITS = new Set(['polish_1', 'polish_5', 'polish_10', 'polish_extreme_minor', 'polish_minor', 'polish_minimal']);
 
 /**
  * Records drawn per doc rewrite, by source (a fraction is drawn with that probability). apt-eval has 38
@@ -35,6 +39,13 @@ export const PLAN: Record<string, { splices: number; lightEdits: number }> = {
   mixset: { splices: 3, lightEdits: 1 },
   'hppt-test': { splices: 3, lightEdits: 1 },
   'apt-eval': { splices: 0.4, lightEdits: 0.6 },
+  // Third wave (doc_rewrites_extra): RAIDAR's 13k pairs are mostly 1–3-sentence snippets by gpt-3.5, so fewer
+  // draws keep one paraphraser from swamping the rest; the small sources get more.
+  raidar: { splices: 0.6, lightEdits: 1 },
+  l2r: { splices: 1, lightEdits: 1 },
+  imbd: { splices: 1.5, lightEdits: 1 },
+  detectrl: { splices: 3, lightEdits: 1 },
+  'detector-bias': { splices: 3, lightEdits: 1 },
 };
 const DEFAULT_PLAN = { splices: 2, lightEdits: 1 };
 
@@ -48,6 +59,8 @@ export interface BuildOptions {
 
 export interface BuildResult {
   splits: Record<Split, DatasetRecord[]>;
+  /** LLM-written documents (generated texts and human→LLM continuations), split by the same rule. */
+  generated: Record<Split, DatasetRecord[]>;
   /** Why corpus rows gave no record, with counts. */
   skipped: Record<string, number>;
   /** Alignment group kinds over all aligned doc rewrites (`1:1`, `1:2`, …). */
@@ -70,6 +83,7 @@ function draws(rate: number, random: Random): number {
 
 interface Provenance {
   id: string;
+  file?: string;
   doc_id: string;
   source: string;
   paraphraser: string | null;
@@ -80,7 +94,7 @@ interface Provenance {
 }
 
 function toRecord(sentences: LabelledSentence[], p: Provenance): DatasetRecord {
-  return {
+  const record: DatasetRecord = {
     id: p.id,
     text: joinSentences(sentences.map((s) => s.text)),
     label: sentences.map((s) => s.label),
@@ -91,12 +105,18 @@ function toRecord(sentences: LabelledSentence[], p: Provenance): DatasetRecord {
     edit: p.edit,
     doc_id: p.doc_id,
     construction: p.construction,
+    ...(p.file === undefined ? {} : { file: p.file }),
     ...p.extra,
   };
+  // The mirror of each paraphrased sentence: the original sentence(s) it was aligned to (null for human
+  // sentences and for rewrite sentences with no counterpart), for pairwise training objectives.
+  if (sentences.some((s) => s.reference?.length)) record.original = sentences.map((s) => (s.label === 1 && s.reference?.length ? s.reference.join(' ') : null));
+  return record;
 }
 
 class Collector {
   readonly splits: Record<Split, DatasetRecord[]> = { train: [], validation: [], test: [] };
+  readonly generated: Record<Split, DatasetRecord[]> = { train: [], validation: [], test: [] };
   readonly skipped: Record<string, number> = {};
   readonly alignment: Record<string, number> = {};
   readonly references: References = new Map();
@@ -125,7 +145,8 @@ class Collector {
     if (this.ids.has(p.id)) throw new Error(`dataset builder bug: record id ${p.id} made twice`);
     this.ids.add(p.id);
     this.references.set(p.id, sentences.map((s) => (s.label === 1 ? (s.reference ?? []) : null)));
-    this.splits[splitOf(p.doc_id, this.seed)].push(record);
+    const generated = p.construction === 'generated' || p.construction === 'continuation';
+    (generated ? this.generated : this.splits)[splitOf(p.doc_id, this.seed)].push(record);
     return true;
   }
 }
@@ -145,6 +166,7 @@ function buildDocRewrite(
   const random = rngFor(seed, row.id);
   const plan = PLAN[row.source] ?? DEFAULT_PLAN;
   const base = {
+    file: row.file,
     doc_id: row.doc_id,
     source: row.source,
     paraphraser: row.paraphraser,
@@ -196,6 +218,7 @@ function buildSpanRewrite(row: SpanRewrite, out: Collector): void {
   if (rewrites.some((r) => r.length === 0)) return out.skip('empty rewrite');
   out.add(spanRewrite(sentences, row.spans, rewrites), {
     id: `${row.id}#span`,
+    file: row.file,
     doc_id: row.doc_id,
     source: row.source,
     paraphraser: row.paraphraser,
@@ -213,7 +236,7 @@ function humanSentences(sentences: string[]): LabelledSentence[] {
 export function buildDataset(corpus: Corpus, options: BuildOptions = {}): BuildResult {
   const seed = options.seed ?? DEFAULT_SEED;
   const out = new Collector(seed);
-  const total = corpus.docRewrites.length + corpus.spanRewrites.length + corpus.humanPassages.length;
+  const total = corpusRows(corpus);
   let done = 0;
   const tick = () => {
     done++;
@@ -229,6 +252,7 @@ export function buildDataset(corpus: Corpus, options: BuildOptions = {}): BuildR
       originals.set(row.doc_id, original);
       out.add(humanSentences(original), {
         id: `${row.doc_id}#original`,
+        file: row.file,
         doc_id: row.doc_id,
         source: row.source,
         paraphraser: null,
@@ -253,6 +277,7 @@ export function buildDataset(corpus: Corpus, options: BuildOptions = {}): BuildR
     const sentences = passageSentences.get(row.id) ?? sentencesOf(row.text);
     out.add(humanSentences(sentences.filter((s) => s !== '')), {
       id: `${row.id}#human`,
+      file: row.file,
       doc_id: row.doc_id,
       source: row.source,
       paraphraser: null,
@@ -263,5 +288,141 @@ export function buildDataset(corpus: Corpus, options: BuildOptions = {}): BuildR
     tick();
   }
 
-  return { splits: out.splits, skipped: out.skipped, alignment: out.alignment, references: out.references };
+  const humanTexts = [...originals.entries()].map(([docId, sentences]) => ({ docId, sentences }));
+  for (const row of corpus.humanPassages) humanTexts.push({ docId: row.doc_id, sentences: passageSentences.get(row.id) ?? sentencesOf(row.text) });
+  const prefixes = humanPrefixes(corpus.llmTexts, humanTexts);
+  for (const row of corpus.llmTexts) {
+    buildLlmText(row, prefixes.get(row.id), out);
+    tick();
+  }
+  for (const row of corpus.mixedContinuations) {
+    buildContinuation(row, out);
+    tick();
+  }
+
+  return {
+    splits: out.splits,
+    generated: out.generated,
+    skipped: out.skipped,
+    alignment: out.alignment,
+    references: out.references,
+  };
+}
+
+/** Rows the builder reads (its progress total). */
+export function corpusRows(corpus: Corpus): number {
+  return (
+    corpus.docRewrites.length +
+    corpus.spanRewrites.length +
+    corpus.humanPassages.length +
+    corpus.llmTexts.length +
+    corpus.mixedContinuations.length
+  );
+}
+
+/** Where an LLM text's human prefix ends: its first `sentences` sentences are human, from document `docId`. */
+interface HumanPrefix {
+  sentences: number;
+  docId: string | null;
+}
+
+const PREFIX_KEY_CHARS = 40;
+
+/** The longest common prefix of two strings. */
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+/**
+ * The human prefix of each continuation in llm_texts (task names a prefix). The corpus does not mark where it
+ * ends, so it is found from its neighbours: continuations of one prefix by several generators share it, and a
+ * prefix cut from a human text of the corpus shares that text's beginning. The prefix covers the sentences that
+ * lie wholly inside the common beginning; a continuation with no neighbour has no known prefix (skipped).
+ */
+export function humanPrefixes(rows: LlmText[], humans: { docId: string; sentences: string[] }[]): Map<string, HumanPrefix> {
+  const key = (text: string) => text.slice(0, PREFIX_KEY_CHARS);
+  const byKey = new Map<string, { texts: string[]; docId: string | null }>();
+  const continuations = rows.filter((r) => /prefix/.test(r.task));
+  for (const r of continuations) {
+    const text = normalizeSentence(r.text);
+    if (text.length < PREFIX_KEY_CHARS) continue;
+    const entry = byKey.get(key(text)) ?? { texts: [], docId: null };
+    entry.texts.push(text);
+    byKey.set(key(text), entry);
+  }
+  for (const h of humans) {
+    const text = h.sentences.join(' ');
+    const entry = byKey.get(key(text));
+    if (entry && entry.docId === null) {
+      entry.docId = h.docId;
+      entry.texts.push(text);
+    }
+  }
+  const out = new Map<string, HumanPrefix>();
+  for (const r of continuations) {
+    const text = normalizeSentence(r.text);
+    const entry = byKey.get(key(text));
+    if (!entry || entry.texts.length < 2) continue;
+    let shared = Infinity;
+    for (const other of entry.texts) if (other !== text) shared = Math.min(shared, commonPrefix(text, other));
+    if (!Number.isFinite(shared)) continue;
+    // Sentences wholly inside the shared beginning are human; the one it ends in was finished by the LLM.
+    let at = 0;
+    let human = 0;
+    for (const sentence of sentencesOf(text)) {
+      const start = text.indexOf(sentence, at);
+      if (start < 0) break;
+      at = start + sentence.length;
+      if (at > shared) break;
+      human++;
+    }
+    out.set(r.id, { sentences: human, docId: entry.docId });
+  }
+  return out;
+}
+
+function buildLlmText(row: LlmText, prefix: HumanPrefix | undefined, out: Collector): void {
+  const continues = /prefix/.test(row.task);
+  if (continues && !prefix) return out.skip('continuation with an unknown human prefix');
+  const sentences = sentencesOf(row.text);
+  const human = prefix?.sentences ?? 0;
+  if (sentences.length <= human) return out.skip('no generated sentence');
+  out.add(
+    sentences.map((text, i) => (i < human ? { text, label: 0, lexical: 0 } : { text, label: 1, lexical: 1 })),
+    {
+      id: `${row.id}#generated`,
+      file: row.file,
+      // A continuation shares the split of the human text it continues (or of its siblings' prefix).
+      doc_id: prefix?.docId ?? (continues ? `llm-prefix:${normalizeSentence(row.text).slice(0, PREFIX_KEY_CHARS)}` : `llm:${row.id}`),
+      source: row.source,
+      paraphraser: row.generator,
+      domain: row.domain,
+      edit: row.task,
+      construction: 'generated',
+    },
+  );
+}
+
+function buildContinuation(row: MixedContinuation, out: Collector): void {
+  if (!Array.isArray(row.sentences) || !Array.isArray(row.label) || row.sentences.length !== row.label.length)
+    return out.skip('continuation with labels not one per sentence');
+  const sentences: LabelledSentence[] = [];
+  row.sentences.forEach((text, i) => {
+    const clean = normalizeSentence(text);
+    if (clean === '') return;
+    const label = row.label[i]! > 0 ? 1 : 0;
+    sentences.push({ text: clean, label, lexical: label ? (row.lexical?.[i] ?? 1) : 0 });
+  });
+  out.add(sentences, {
+    id: `${row.id}#continuation`,
+    file: row.file,
+    doc_id: `continuation:${row.id}`,
+    source: row.source,
+    paraphraser: row.paraphraser,
+    domain: row.domain,
+    edit: row.edit ?? 'continuation',
+    construction: 'continuation',
+  });
 }

@@ -1,11 +1,17 @@
-// The three corpus files of ../shared/data/ptd-corpus (see its README): row types, a reader, and the
-// clean-up of LLM chatter around rewrites ("Sure, here is the polished text:", trailing notes).
+// The corpus files of ../shared/data/ptd-corpus (see its README): row types, a reader that finds them by
+// name and hashes them, and the clean-up of LLM chatter around rewrites ("Sure, here is the polished text:", trailing notes).
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export interface DocRewrite {
+/** Every row remembers the corpus file it came from (for per-file stats). */
+interface FromFile {
+  file?: string;
+}
+
+export interface DocRewrite extends FromFile {
   id: string;
   doc_id: string;
   source: string;
@@ -16,7 +22,7 @@ export interface DocRewrite {
   rewrite: string;
 }
 
-export interface SpanRewrite {
+export interface SpanRewrite extends FromFile {
   id: string;
   doc_id: string;
   source: string;
@@ -28,7 +34,7 @@ export interface SpanRewrite {
   paraphraser: string;
 }
 
-export interface HumanPassage {
+export interface HumanPassage extends FromFile {
   id: string;
   doc_id: string;
   source: string;
@@ -37,27 +43,80 @@ export interface HumanPassage {
   text: string;
 }
 
+/** A text an LLM wrote (not rewrote); `task` says whether it continues a human prefix. */
+export interface LlmText extends FromFile {
+  id: string;
+  source: string;
+  generator: string;
+  domain: string;
+  task: string;
+  text: string;
+}
+
+/** A PASTED-format document that switches from human to LLM text mid-way. */
+export interface MixedContinuation extends FromFile {
+  id: string;
+  sentences: string[];
+  label: number[];
+  lexical?: number[];
+  source: string;
+  paraphraser: string | null;
+  domain: string;
+  edit?: string | null;
+}
+
 export interface Corpus {
   docRewrites: DocRewrite[];
   spanRewrites: SpanRewrite[];
   humanPassages: HumanPassage[];
+  llmTexts: LlmText[];
+  mixedContinuations: MixedContinuation[];
+  /** The files read, in reading order, with their sha256 and row counts. */
+  files: CorpusFile[];
 }
 
-export const CORPUS_FILES = {
-  docRewrites: 'doc_rewrites.jsonl',
-  spanRewrites: 'span_rewrites.jsonl',
-  humanPassages: 'human_passages.jsonl',
-} as const;
+export type CorpusKind = Exclude<keyof Corpus, 'files'>;
 
-const REQUIRED: Record<keyof Corpus, string[]> = {
+export interface CorpusFile {
+  name: string;
+  kind: CorpusKind;
+  rows: number;
+  sha256: string;
+}
+
+/**
+ * A corpus file's kind from its name: `doc_rewrites*.jsonl` (doc_rewrites.jsonl, doc_rewrites_extra.jsonl, …),
+ * `span_rewrites*`, `human_passages*`, `llm_texts*`, `mixed_continuations*`.
+ */
+const KIND_PREFIXES: [string, CorpusKind][] = [
+  ['doc_rewrites', 'docRewrites'],
+  ['span_rewrites', 'spanRewrites'],
+  ['human_passages', 'humanPassages'],
+  ['llm_texts', 'llmTexts'],
+  ['mixed_continuations', 'mixedContinuations'],
+];
+
+/** The kinds a corpus must have; the others are read when present. */
+const REQUIRED_KINDS: CorpusKind[] = ['docRewrites', 'spanRewrites', 'humanPassages'];
+
+export function kindOf(name: string): CorpusKind | undefined {
+  if (!name.endsWith('.jsonl')) return undefined;
+  return KIND_PREFIXES.find(([prefix]) => name.startsWith(prefix))?.[1];
+}
+
+const REQUIRED: Record<CorpusKind, string[]> = {
   docRewrites: ['id', 'doc_id', 'source', 'paraphraser', 'domain', 'edit', 'original', 'rewrite'],
   spanRewrites: ['id', 'doc_id', 'source', 'domain', 'sentences', 'spans', 'rewrites', 'paraphraser'],
   humanPassages: ['id', 'doc_id', 'source', 'domain', 'text'],
+  llmTexts: ['id', 'source', 'generator', 'domain', 'task', 'text'],
+  mixedContinuations: ['id', 'sentences', 'label', 'source', 'domain'],
 };
 
-async function readRows<T>(file: string, required: string[]): Promise<T[]> {
+async function readRows<T>(file: string, name: string, required: string[], hash: Hash): Promise<T[]> {
   const rows: T[] = [];
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const input = createReadStream(file);
+  input.on('data', (chunk) => hash.update(chunk));
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   for await (const line of lines) {
     lineNo++;
@@ -68,26 +127,74 @@ async function readRows<T>(file: string, required: string[]): Promise<T[]> {
     } catch (err) {
       throw new Error(`${file}:${lineNo}: invalid JSON (${(err as Error).message})`);
     }
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error(`${file}:${lineNo}: not a JSON object`);
     const missing = required.filter((k) => row[k] === undefined || row[k] === null);
     if (missing.length) throw new Error(`${file}:${lineNo}: missing ${missing.map((k) => `"${k}"`).join(', ')}`);
+    row.file = name;
     rows.push(row as T);
   }
   return rows;
 }
 
-/** Reads the corpus directory; a missing file is an error naming it. */
-export async function readCorpus(dir: string): Promise<Corpus> {
-  const out: Partial<Corpus> = {};
-  for (const key of Object.keys(CORPUS_FILES) as (keyof Corpus)[]) {
-    const file = join(dir, CORPUS_FILES[key]);
+/**
+ * The corpus files of a directory (every file whose name has a known kind, sorted by name), or the given
+ * file paths (their kind from their names). A file of no known kind, or a directory missing a required kind,
+ * is an error naming it.
+ */
+export async function corpusFiles(dir: string, only?: string[]): Promise<{ path: string; name: string; kind: CorpusKind }[]> {
+  let paths: string[];
+  if (only?.length) {
+    paths = only.map((f) => (f.includes('/') ? f : join(dir, f)));
+  } else {
+    let names: string[];
     try {
-      await access(file);
+      names = await readdir(dir);
     } catch {
-      throw new Error(`corpus file not found: ${file}`);
+      throw new Error(`corpus directory not found: ${dir}`);
     }
-    (out as Record<string, unknown>)[key] = await readRows(file, REQUIRED[key]);
+    paths = names.filter((n) => kindOf(n) !== undefined).sort().map((n) => join(dir, n));
   }
-  return out as Corpus;
+  const files = paths.map((path) => {
+    const name = basename(path);
+    const kind = kindOf(name);
+    if (!kind) throw new Error(`${path}: not a corpus file (expected ${KIND_PREFIXES.map(([p]) => `${p}*.jsonl`).join(', ')})`);
+    return { path, name, kind };
+  });
+  if (!only?.length) {
+    const missing = REQUIRED_KINDS.filter((k) => !files.some((f) => f.kind === k));
+    if (missing.length)
+      throw new Error(`corpus file not found: ${missing.map((k) => join(dir, `${KIND_PREFIXES.find(([, v]) => v === k)![0]}.jsonl`)).join(', ')}`);
+  }
+  const names = new Set<string>();
+  for (const f of files) {
+    if (names.has(f.name)) throw new Error(`corpus file named twice: ${f.name}`);
+    names.add(f.name);
+  }
+  return files;
+}
+
+/** Reads a corpus directory (or the listed files of it), hashing each file as it is read. */
+export async function readCorpus(dir: string, only?: string[]): Promise<Corpus> {
+  const corpus: Corpus = { docRewrites: [], spanRewrites: [], humanPassages: [], llmTexts: [], mixedContinuations: [], files: [] };
+  for (const f of await corpusFiles(dir, only)) {
+    try {
+      await access(f.path);
+    } catch {
+      throw new Error(`corpus file not found: ${f.path}`);
+    }
+    const hash = createHash('sha256');
+    const rows = await readRows<never>(f.path, f.name, REQUIRED[f.kind], hash);
+    (corpus[f.kind] as unknown[]).push(...rows);
+    corpus.files.push({ name: f.name, kind: f.kind, rows: rows.length, sha256: hash.digest('hex') });
+  }
+  return corpus;
+}
+
+/** One hash for the whole corpus: sha256 over the files' names and hashes, in code-point order of names. */
+export function corpusSha256(files: CorpusFile[]): string {
+  const hash = createHash('sha256');
+  for (const f of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) hash.update(`${f.name}\t${f.sha256}\n`);
+  return hash.digest('hex');
 }
 
 const PREAMBLE_START = /^(?:sure|certainly|ok(?:ay)?|of course|here(?:'s| is| are)|below is|the (?:polished|rewritten|revised|edited))\b/i;

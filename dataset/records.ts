@@ -52,10 +52,14 @@ export interface DatasetRecord {
   edit: string | null;
   doc_id: string;
   construction: Construction;
+  /** The corpus file the record was built from. */
+  file?: string;
+  /** Per sentence, a paraphrased sentence's aligned original text (its mirror); null elsewhere. */
+  original?: (string | null)[];
   [extra: string]: unknown;
 }
 
-export type Construction = 'splice' | 'light_edit' | 'span_rewrite' | 'original' | 'human';
+export type Construction = 'splice' | 'light_edit' | 'span_rewrite' | 'original' | 'human' | 'generated' | 'continuation';
 
 /** Where a value sits: a line of a JSON lines file, or an element (1-based) of a JSON array. */
 export type Unit = 'line' | 'record';

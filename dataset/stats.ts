@@ -68,7 +68,7 @@ function finish(acc: Acc): Tally {
   };
 }
 
-const GROUP_FIELDS = ['source', 'paraphraser', 'domain', 'construction', 'edit'] as const;
+const GROUP_FIELDS = ['source', 'paraphraser', 'domain', 'construction', 'edit', 'file'] as const;
 
 export interface DatasetStats extends Tally {
   seed: number;
@@ -78,6 +78,8 @@ export interface DatasetStats extends Tally {
   by_domain: Record<string, Tally>;
   by_construction: Record<string, Tally>;
   by_edit: Record<string, Tally>;
+  /** Per corpus file the records were built from. */
+  by_file: Record<string, Tally>;
   skipped: Record<string, number>;
   alignment: Record<string, number>;
 }
@@ -118,6 +120,7 @@ export function computeStats(
     by_domain: byField('domain'),
     by_construction: byField('construction'),
     by_edit: byField('edit'),
+    by_file: byField('file'),
     skipped: sortedCounts(extra.skipped),
     alignment: sortedCounts(extra.alignment),
   };

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { join } from 'node:path';
 import { CliError, UsageError } from '../../cli/errors.ts';
-import { buildDataset, type BuildResult } from '../build.ts';
-import { readCorpus } from '../corpus.ts';
+import { buildDataset, corpusRows, type BuildResult } from '../build.ts';
+import { corpusSha256, readCorpus, type Corpus, type CorpusFile } from '../corpus.ts';
 import { progressBar, type Progress } from '../progress.ts';
 import { writeJson, writeJsonLines } from '../records.ts';
 import { DEFAULT_SEED, SPLITS, type Split } from '../split.ts';
@@ -17,6 +17,8 @@ export const SYNTAX_CACHE = 'syntax-cache.jsonl';
 
 export interface BuildCommandOptions {
   corpus: string;
+  /** Only these corpus files (names in --corpus, or paths); every corpus file of the directory by default. */
+  files?: string[];
   out: string;
   seed: number;
   /** Splits that get the syntactic-change column (link-parser; none by default). */
@@ -63,29 +65,46 @@ async function checkParser(): Promise<void> {
   }
 }
 
-export async function runBuild(options: BuildCommandOptions): Promise<DatasetStats> {
+/** stats.json: the task splits' stats, the generated splits' stats, and what was read (with hashes). */
+export interface BuildStats extends DatasetStats {
+  corpus: { sha256: string; files: CorpusFile[] };
+  generated: DatasetStats;
+}
+
+/** Where the generated-text records of a split go (next to the task's split). */
+export const generatedFile = (split: Split) => `${split}-generated.jsonl`;
+
+export async function runBuild(options: BuildCommandOptions): Promise<BuildStats> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (options.syntactic?.length) await checkParser();
   log(`reading corpus ${options.corpus}`);
-  let corpus;
+  let corpus: Corpus;
   try {
-    corpus = await readCorpus(options.corpus);
+    corpus = await readCorpus(options.corpus, options.files);
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const total = corpus.docRewrites.length + corpus.spanRewrites.length + corpus.humanPassages.length;
-  const bar = progressBar('building', total);
+  const sha256 = corpusSha256(corpus.files);
+  log(`read ${corpus.files.map((f) => `${f.name} (${f.rows} rows)`).join(', ')}; corpus sha256 ${sha256.slice(0, 12)}…`);
+  const bar = progressBar('building', corpusRows(corpus));
   const result = buildDataset(corpus, { seed: options.seed, onProgress: (done) => bar.update(done) });
   bar.stop();
   if (options.syntactic?.length) await addSyntactic(options, options.syntactic, result, log);
-  const stats = computeStats(result.splits, { seed: options.seed, skipped: result.skipped, alignment: result.alignment });
+  const extra = { seed: options.seed, skipped: result.skipped, alignment: result.alignment };
+  const stats: BuildStats = {
+    ...computeStats(result.splits, extra),
+    corpus: { sha256, files: corpus.files },
+    generated: computeStats(result.generated, { seed: options.seed, skipped: {}, alignment: {} }),
+  };
   for (const split of SPLITS) await writeJsonLines(join(options.out, `${split}.jsonl`), result.splits[split]);
+  for (const split of SPLITS) await writeJsonLines(join(options.out, generatedFile(split)), result.generated[split]);
   await writeJson(join(options.out, 'stats.json'), stats);
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   log(
     `${pc.green('wrote')} ${options.out}: ${stats.records} records, ${stats.sentences} sentences, ` +
       `${pct(stats.positive_rate)} paraphrased sentences; ` +
-      SPLITS.map((s) => `${s} ${stats.splits[s].records}`).join(', '),
+      SPLITS.map((s) => `${s} ${stats.splits[s].records}`).join(', ') +
+      `; and ${stats.generated.records} LLM-written documents in ${SPLITS.map(generatedFile).join(', ')}`,
   );
   return stats;
 }
@@ -116,7 +135,11 @@ export function register(program: Command): void {
   dataset
     .command('build')
     .description('Write train/validation/test.jsonl and stats.json (split by doc_id, deterministic for a seed).')
-    .requiredOption('--corpus <dir>', 'corpus directory (doc_rewrites.jsonl, span_rewrites.jsonl, human_passages.jsonl)')
+    .requiredOption(
+      '--corpus <dir>',
+      'corpus directory: every doc_rewrites*, span_rewrites*, human_passages*, llm_texts* and mixed_continuations* .jsonl file in it',
+    )
+    .option('--files <names>', 'only these corpus files, separated by commas (names in --corpus, or paths)')
     .requiredOption('--out <dir>', 'output directory')
     .option('--seed <n>', 'split and sampling seed', String(DEFAULT_SEED))
     .option(
@@ -124,9 +147,10 @@ export function register(program: Command): void {
       'add PASTED\'s syntactic-change column to these splits ("validation,test", "all"); needs link-grammar\'s link-parser',
     )
     .option('--workers <n>', 'link-parser processes side by side (default: one per core)')
-    .action(async (opts: { corpus: string; out: string; seed: string; syntactic?: string; workers?: string }) => {
+    .action(async (opts: { corpus: string; files?: string; out: string; seed: string; syntactic?: string; workers?: string }) => {
       await runBuild({
         corpus: opts.corpus,
+        files: opts.files?.split(',').map((f) => f.trim()).filter(Boolean),
         out: opts.out,
         seed: parseSeed(opts.seed),
         syntactic: opts.syntactic === undefined ? undefined : parseSplits(opts.syntactic),
