@@ -10,6 +10,7 @@ const commands: Array<() => Promise<{ register: Register }>> = [
   () => import('../model/commands/score.ts'),
   () => import('../dataset/commands/build.ts'),
   () => import('../dataset/commands/eval.ts'),
+  () => import('../dataset/commands/calibrate.ts'),
   () => import('../api/commands/serve.ts'),
   () => import('../api/commands/worker.ts'),
   () => import('../api/commands/jobs.ts'),

@@ -8,7 +8,7 @@ import type { Device, Dtype } from '../../model/types.ts';
 import { compareScorers } from '../compare.ts';
 import { evaluate, sentenceScores, type EvalResult } from '../evaluate.ts';
 import { JoinError, joinPredictions, readPredictions } from '../predictions.ts';
-import { progressBar } from '../progress.ts';
+import { loadModel, scoreRecords, type ModelOutput } from '../score-model.ts';
 import { readPasted, RecordError, writeJsonLines, writeTextAtomic, type ParsedRecord } from '../records.ts';
 import { renderComparisonReport, renderComparisonTable, renderReport, renderTable } from '../report.ts';
 
@@ -35,49 +35,18 @@ export interface EvalCommandOptions {
   modelOutput?: ModelOutput;
 }
 
-export type ModelOutput = 'score' | 'degree';
-
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Runs ptd's detector over the records' sentences, batch by batch, with a progress bar. */
+/** Runs ptd's detector over the records' sentences (score-model.ts). */
 async function scoreWithModel(
   records: ParsedRecord[],
   model: string,
   options: EvalCommandOptions,
 ): Promise<{ scores: number[][]; threshold?: number; name: string }> {
   const output = options.modelOutput ?? 'score';
-  const { loadNodeDetector } = await import('../../model/node.ts');
-  let detector;
+  const detector = await loadModel(model, options);
   try {
-    detector = await loadNodeDetector({ model, device: options.device, dtype: options.dtype });
-  } catch (err) {
-    throw new CliError(`cannot load model ${model}: ${(err as Error).message}`);
-  }
-  try {
-    log(`scoring ${records.length} records with ${detector.info.name} ${detector.info.version} (${detector.info.device}, ${detector.info.dtype})`);
-    const batch = options.batchSize ?? 16;
-    const bar = progressBar('scoring', records.length);
-    const scores: number[][] = [];
-    for (let start = 0; start < records.length; start += batch) {
-      const slice = records.slice(start, start + batch);
-      const results = await detector.scoreMany(slice.map((r) => ({ sentences: r.sentences })));
-      results.forEach((res, k) => {
-        const r = slice[k]!;
-        if (res.sentences.length !== r.sentences.length) {
-          throw new CliError(`model returned ${res.sentences.length} scores for ${r.sentences.length} sentences (record ${r.id ?? start + k + 1})`);
-        }
-        if (output === 'degree') {
-          if (res.sentences.some((s) => typeof s.degree !== 'number')) {
-            throw new CliError(`model ${model} has no degree output (predicted lexical change) to evaluate`);
-          }
-          scores.push(res.sentences.map((s) => s.degree!));
-        } else {
-          scores.push(res.sentences.map((s) => s.score));
-        }
-      });
-      bar.update(Math.min(records.length, start + batch));
-    }
-    bar.stop();
+    const scores = await scoreRecords(records, detector, { batchSize: options.batchSize, output });
     const name = `${detector.info.name} ${detector.info.version}`;
     // The model's threshold is for its paraphrase score; a degree threshold is fitted on the data (1% FPR).
     return output === 'degree' ? { scores, name: `${name} (degree)` } : { scores, threshold: detector.defaultThreshold, name };

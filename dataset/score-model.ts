@@ -1,0 +1,62 @@
+// Scoring PASTED records with one of ptd's models through the runtime, batch by batch with a progress bar: what
+// `ptd eval --model` and `ptd calibrate` read. Each record's sentences are scored as given (never re-split).
+import { CliError } from '../cli/errors.ts';
+import type { Detector, Device, Dtype } from '../model/types.ts';
+import { progressBar } from './progress.ts';
+import type { ParsedRecord } from './records.ts';
+
+export type ModelOutput = 'score' | 'degree';
+
+export interface ModelScoring {
+  device?: Device;
+  dtype?: Dtype;
+  /** Documents per batch (16 by default). */
+  batchSize?: number;
+  /** The paraphrase probability (default) or the predicted degree of lexical change. */
+  output?: ModelOutput;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Loads a model by name or directory; a load failure is a CLI error naming the model. */
+export async function loadModel(model: string, options: ModelScoring = {}): Promise<Detector> {
+  const { loadNodeDetector } = await import('../model/node.ts');
+  try {
+    return await loadNodeDetector({ model, device: options.device, dtype: options.dtype });
+  } catch (err) {
+    throw new CliError(`cannot load model ${model}: ${(err as Error).message}`);
+  }
+}
+
+/** Per record, per sentence: the chosen output of `detector`. */
+export async function scoreRecords(records: ParsedRecord[], detector: Detector, options: ModelScoring = {}): Promise<number[][]> {
+  const output = options.output ?? 'score';
+  log(`scoring ${records.length} records with ${detector.info.name} ${detector.info.version} (${detector.info.device}, ${detector.info.dtype})`);
+  const batch = options.batchSize ?? 16;
+  const bar = progressBar('scoring', records.length);
+  const scores: number[][] = [];
+  try {
+    for (let start = 0; start < records.length; start += batch) {
+      const slice = records.slice(start, start + batch);
+      const results = await detector.scoreMany(slice.map((r) => ({ sentences: r.sentences })));
+      results.forEach((res, k) => {
+        const r = slice[k]!;
+        if (res.sentences.length !== r.sentences.length) {
+          throw new CliError(`model returned ${res.sentences.length} scores for ${r.sentences.length} sentences (record ${r.id ?? start + k + 1})`);
+        }
+        if (output === 'degree') {
+          if (res.sentences.some((s) => typeof s.degree !== 'number')) {
+            throw new CliError(`model ${detector.info.name} has no degree output (predicted lexical change) to evaluate`);
+          }
+          scores.push(res.sentences.map((s) => s.degree!));
+        } else {
+          scores.push(res.sentences.map((s) => s.score));
+        }
+      });
+      bar.update(Math.min(records.length, start + batch));
+    }
+  } finally {
+    bar.stop();
+  }
+  return scores;
+}
