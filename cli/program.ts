@@ -11,6 +11,8 @@ const commands: Array<() => Promise<{ register: Register }>> = [
   () => import('../dataset/commands/build.ts'),
   () => import('../dataset/commands/eval.ts'),
   () => import('../dataset/commands/calibrate.ts'),
+  () => import('../dataset/commands/train.ts'),
+  () => import('../dataset/commands/promote.ts'),
   () => import('../api/commands/serve.ts'),
   () => import('../api/commands/worker.ts'),
   () => import('../api/commands/jobs.ts'),

@@ -1,4 +1,4 @@
-// The train/validation/test split shared with training (model/train): a pure function of seed and doc_id.
+// The train/validation/test split of the dataset builder: a pure function of seed and doc_id.
 // bucket = FNV-1a-32(`${seed}:${doc_id}`) % 10 — 0 → test, 1 → validation, 2..9 → train.
 
 export type Split = 'train' | 'validation' | 'test';

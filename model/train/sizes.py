@@ -1,32 +1,44 @@
-"""Model sizes shipped by ptd."""
-from modeling import BertConfig
+"""The model sizes: the net's shape and the training recipe of each, in optimizer steps (never wall-clock),
+with fixed seeds, so a run is reproducible from the corpus and the code alone."""
+
+# Training settings every size shares unless it says otherwise.
+TRAINING = {
+    "batch": 32,  # windows per step (plus the mirror windows of those that have one)
+    "lr": 2e-3,
+    "table_lr": 5e-3,
+    "pair_weight": 1.0,
+    "degree_weight": 0.3,
+    "label_smoothing": 0.05,
+    "generated_share": 0.1,
+    "max_tokens": 256,
+    "seed": 13,
+    "checkpoint_every": 250,
+    "log_every": 50,
+}
 
 SIZES = {
-    # name: (layers, hidden, heads, intermediate)
-    "tiny": (2, 64, 2, 128),
-    "small": (4, 256, 4, 1024),
-    "base": (6, 256, 4, 1024),
+    # tests and the CPU check of the GPU recipe: seconds
+    "tiny": {"net": {"buckets": 1 << 12, "bag_dim": 8, "tok_dim": 16, "convs": 1, "hidden": 16, "layers": 1,
+                     "heads": 2, "dropout": 0.1, "wide": True},
+             "steps": 8, "batch": 4, "max_tokens": 128, "checkpoint_every": 4, "log_every": 2, "vocab_size": 300},
+    # the extension's model (on device, q8 about 7 MB)
+    "small": {"net": {"buckets": 1 << 18, "bag_dim": 16, "tok_dim": 96, "convs": 2, "hidden": 96, "layers": 3,
+                      "heads": 4, "dropout": 0.1, "wide": True},
+              "steps": 6000, "vocab_size": 16000},
+    # the API's model where a GPU trained it (model/train/gpu.sh)
+    "base": {"net": {"buckets": 1 << 20, "bag_dim": 32, "tok_dim": 256, "convs": 4, "hidden": 256, "layers": 4,
+                     "heads": 8, "dropout": 0.1, "wide": True},
+             "steps": 12000, "batch": 64, "lr": 1e-3, "vocab_size": 16000},
 }
 
 
-def model_config(size, vocab_size, max_tokens, dropout=0.1):
-    layers, hidden, heads, inter = SIZES[size]
-    return BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
-                      num_attention_heads=heads, intermediate_size=inter, max_position_embeddings=max_tokens,
-                      hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
+def settings(size, **overrides):
+    """The full training settings of a size, with overrides (None values ignored)."""
+    s = dict(TRAINING)
+    s.update({k: v for k, v in SIZES[size].items() if k != "vocab_size"})
+    s.update({k: v for k, v in overrides.items() if v is not None})
+    return s
 
 
-def autocast(precision):
-    """bf16 autocast on CPU (or CUDA when the model is there); a no-op context for fp32."""
-    import contextlib
-    import torch
-
-    if precision != "bf16":
-        return contextlib.nullcontext()
-    return torch.autocast("cuda" if torch.cuda.is_available() else "cpu", dtype=torch.bfloat16)
-
-
-def device():
-    import torch
-
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def vocab_size(size):
+    return SIZES[size]["vocab_size"]

@@ -3,7 +3,8 @@
 The encoder reproduces what transformers.js (@huggingface/transformers 4.x) yields for a tokenizer.json
 with BertNormalizer(lowercase=false, strip_accents=false), BertPreTokenizer and a WordPiece model,
 including its quirks (control characters dropped, JS whitespace set, CJK padding only for BMP code
-points, special-token strings in the text split out as special tokens). verify_tokenizer.mjs checks it.
+points, special-token strings in the text split out as special tokens). tests/train/smoke.test.ts checks it
+(through verify_tokenizer.mjs).
 
 Usage:
   python3 tokenizer.py train --out DIR --vocab-size 12000 FILE.jsonl[:field] ...

@@ -1,0 +1,46 @@
+"""The exported graph computes what training optimised: PtdNet over token positions (forward, what ONNX runs)
+equals PtdNet over padded sentences (sentences, what the loss saw), for a padded batch of windows with an empty
+sentence, one-token sentences, an [UNK] and a sentence longer than the token path reads (cut the same way)."""
+import torch
+
+from .fit import make_batch
+from .net import PtdNet
+
+V = 60
+
+
+def selftest():
+    torch.manual_seed(0)
+    shapes = [i % 16 for i in range(V)]
+    long_sentence = [5 + (i % 50) for i in range(20)]
+    docs = [[[5, 6, 7], [8], [9, 10, 11, 12], [13, 14]], [[7, 8], [], [1, 20, 21, 22, 23, 24]], [[30], long_sentence]]
+    worst = 0.0
+    for wide in (False, True):
+        net = PtdNet(V, shapes, buckets=997, bag_dim=8, tok_dim=12, convs=2, hidden=16, layers=2, heads=2,
+                     wide=wide, sentence_tokens=13).eval()
+        with torch.no_grad():
+            net.table.normal_()
+            if wide:
+                net.wide.normal_()
+        seqs = []
+        for d in docs:
+            seq, seps = [2], []
+            for s in d:
+                seq.extend(s)
+                seps.append(len(seq))
+                seq.append(3)
+            seqs.append((seq, seps))
+        L = max(len(q) for q, _ in seqs) + 3
+        ids = torch.zeros(len(docs), L, dtype=torch.long)
+        for i, (q, _) in enumerate(seqs):
+            ids[i, :len(q)] = torch.tensor(q)
+        with torch.no_grad():
+            pos = net(ids, (ids != 0).long())
+            inputs, _, _, _ = make_batch(net, [(d, [0] * len(d), None) for d in docs])
+            p, dg, _ = net.sentences(*inputs)
+        for i, (d, (_, seps)) in enumerate(zip(docs, seqs)):
+            worst = max(worst, float((pos[i, seps, 0] - p[i, :len(d)]).abs().max()))
+            worst = max(worst, float((pos[i, seps, 1] - dg[i, :len(d)]).abs().max()))
+    if worst > 1e-4:
+        raise SystemExit(f"PtdNet over positions differs from the sentence-level computation: {worst}")
+    return {"max_abs_diff": worst}
