@@ -119,6 +119,19 @@ describeIfAvailable('training pipeline (tiny model, fixture data)', PY !== '', '
     expect(bad.stderr).toContain('not calibrated');
   }, 60_000);
 
+  it('runs the GPU recipe (model/train/gpu.sh) end to end on the CPU with the tiny size', async () => {
+    const out = path.join(dir, 'gpu-check');
+    const { stderr } = await run('sh', ['model/train/gpu.sh', data, out], {
+      env: { ...env, SIZE: 'tiny', DEVICE: 'cpu', THREADS: '1', PTD_PYTHON: PY },
+    });
+    expect(stderr).toMatch(/gpu\.sh: tiny on cpu in \d+ s/);
+    const config = JSON.parse(readFileSync(path.join(out, 'model', 'config.json'), 'utf8'));
+    expect(config.ptd.training.settings.steps).toBe(8);
+    expect(config.ptd.training.device).toBe('cpu');
+    const scored = await ptd('score', '--model', path.join(out, 'model'), '--format', 'json', 'tests/fixtures/trip-report.txt');
+    expect(scored.code).toBe(0);
+  }, 120_000);
+
   it('computes the exported graph exactly as training computed it, sentence by sentence', () => {
     const py = spawnSync(PY, ['-m', 'model.train', 'selftest'], { encoding: 'utf8' });
     expect(py.status).toBe(0);
