@@ -91,6 +91,10 @@ def train_and_export(a, run, hold_out_family=None, check=True):
     """fit + export into run/model; -> the model directory."""
     s = sizes.settings(a.size, steps=a.steps, batch=a.batch, seed=a.seed, pair_weight=a.pair_weight,
                        generated_share=a.generated_share)
+    if a.net:
+        s["net"] = {**s["net"], **json.loads(a.net)}
+    if a.oversample:
+        s["oversample"] = json.loads(a.oversample)
     os.makedirs(run, exist_ok=True)
     log = Log(os.path.join(run, "log.txt"))
     torch.set_num_threads(a.threads)
@@ -146,6 +150,8 @@ def _training_args(p):
     p.add_argument("--seed", type=int)
     p.add_argument("--pair-weight", type=float, help="weight of the mirror-pair term (0: none)")
     p.add_argument("--generated-share", type=float, help="share of windows from LLM-written texts")
+    p.add_argument("--net", help='JSON overrides of the size\'s net shape, e.g. \'{"wide": false}\' (experiments)')
+    p.add_argument("--oversample", help='JSON weights of constructions when drawing windows, e.g. \'{"span_rewrite": 3}\'')
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--name", help="model name in config.json (default ptd-SIZE)")

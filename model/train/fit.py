@@ -13,6 +13,7 @@ linear decay to 10%. A checkpoint (weights, optimizer, random state, step) is wr
 `checkpoint_every` steps and at the end, so an interrupted run resumes where it stopped and ends in the same
 weights as an uninterrupted one (same seed, same data, same machine).
 """
+import bisect
 import json
 import os
 import random
@@ -61,6 +62,18 @@ def make_batch(net, windows):
     inputs = (torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long), tokens, mask, lengths,
               (torch.tensor(wi), torch.tensor(si)), len(windows), n)
     return inputs, y, lex, known
+
+
+def sampler(records, oversample):
+    """A draw of one record, each with probability proportional to its construction's weight in `oversample`
+    (1 for constructions it does not name): more of the cases that matter most and are rarest."""
+    if not oversample:
+        return lambda rnd: records[rnd.randrange(len(records))]
+    cumulative, total = [], 0.0
+    for r in records:
+        total += float(oversample.get(r["fields"].get("construction"), 1.0))
+        cumulative.append(total)
+    return lambda rnd: records[min(len(records) - 1, bisect.bisect_right(cumulative, rnd.random() * total))]
 
 
 def _to(device, value):
@@ -119,6 +132,7 @@ def fit(train, tok, run_dir, settings, generated=(), log=None, device="cpu", sto
         step = st["step"]
         log(f"resumed at step {step}/{s['steps']}")
     steps, batch, max_tokens = s["steps"], s["batch"], s["max_tokens"]
+    pick_train = sampler(train, s.get("oversample") or {})
     pair_w, deg_w, smooth = s["pair_weight"], s["degree_weight"], s["label_smoothing"]
     net.train()
     t0 = time.time()
@@ -135,8 +149,10 @@ def fit(train, tok, run_dir, settings, generated=(), log=None, device="cpu", sto
             g["lr"] = s["lr"] * f
         windows, pairs = [], []
         while len(windows) < batch:
-            pool = generated if generated and rnd.random() < s["generated_share"] else train
-            r = pool[rnd.randrange(len(pool))]
+            if generated and rnd.random() < s["generated_share"]:
+                r = generated[rnd.randrange(len(generated))]
+            else:
+                r = pick_train(rnd)
             a, b = rec.random_window(r, max_tokens, rnd)
             windows.append((r["ids"][a:b], r["truth"][a:b], None if r["lexical"] is None else r["lexical"][a:b]))
             if pair_w > 0:
