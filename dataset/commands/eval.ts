@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { CliError, UsageError } from '../../cli/errors.ts';
 import type { Device, Dtype } from '../../model/types.ts';
 import { compareScorers } from '../compare.ts';
-import { evaluate, sentenceScores, type EvalResult } from '../evaluate.ts';
+import { evaluate, notScoredNote, sentenceScores, type EvalResult, type NotScored } from '../evaluate.ts';
 import { JoinError, joinPredictions, readPredictions } from '../predictions.ts';
 import { progressBar } from '../progress.ts';
 import { readPasted, RecordError, writeJsonLines, writeTextAtomic, type ParsedRecord } from '../records.ts';
@@ -44,7 +44,7 @@ async function scoreWithModel(
   records: ParsedRecord[],
   model: string,
   options: EvalCommandOptions,
-): Promise<{ scores: number[][]; threshold?: number; name: string }> {
+): Promise<Scored> {
   const output = options.modelOutput ?? 'score';
   const { loadNodeDetector } = await import('../../model/node.ts');
   let detector;
@@ -58,6 +58,8 @@ async function scoreWithModel(
     const batch = options.batchSize ?? 16;
     const bar = progressBar('scoring', records.length);
     const scores: number[][] = [];
+    // Sentences the model cannot read are left unscored; they are evaluated as what the user sees, never flagged.
+    const notScored: NotScored = { sentences: 0, documents: 0, reasons: {}, counted_as: 0 };
     for (let start = 0; start < records.length; start += batch) {
       const slice = records.slice(start, start + batch);
       const results = await detector.scoreMany(slice.map((r) => ({ sentences: r.sentences })));
@@ -66,21 +68,33 @@ async function scoreWithModel(
         if (res.sentences.length !== r.sentences.length) {
           throw new CliError(`model returned ${res.sentences.length} scores for ${r.sentences.length} sentences (record ${r.id ?? start + k + 1})`);
         }
+        if (res.coverage.skipped > 0) {
+          notScored.documents++;
+          for (const s of res.sentences) {
+            if (!s.skipped) continue;
+            notScored.sentences++;
+            notScored.reasons[s.skipped] = (notScored.reasons[s.skipped] ?? 0) + 1;
+          }
+        }
         if (output === 'degree') {
-          if (res.sentences.some((s) => typeof s.degree !== 'number')) {
+          if (res.sentences.some((s) => s.score !== null && typeof s.degree !== 'number')) {
             throw new CliError(`model ${model} has no degree output (predicted lexical change) to evaluate`);
           }
-          scores.push(res.sentences.map((s) => s.degree!));
+          scores.push(res.sentences.map((s) => s.degree ?? notScored.counted_as));
         } else {
-          scores.push(res.sentences.map((s) => s.score));
+          scores.push(res.sentences.map((s) => s.score ?? notScored.counted_as));
         }
       });
       bar.update(Math.min(records.length, start + batch));
     }
     bar.stop();
     const name = `${detector.info.name} ${detector.info.version}`;
+    const skipped = notScored.sentences > 0 ? { notScored } : {};
+    if (notScored.sentences > 0) log(`${name}: ${notScoredNote(notScored, records.reduce((n, r) => n + r.sentences.length, 0))}`);
     // The model's threshold is for its paraphrase score; a degree threshold is fitted on the data (1% FPR).
-    return output === 'degree' ? { scores, name: `${name} (degree)` } : { scores, threshold: detector.defaultThreshold, name };
+    return output === 'degree'
+      ? { scores, name: `${name} (degree)`, ...skipped }
+      : { scores, threshold: detector.defaultThreshold, name, ...skipped };
   } finally {
     await detector.dispose();
   }
@@ -91,6 +105,8 @@ interface Scored {
   scores: number[][];
   /** The model's default threshold (models only). */
   threshold?: number;
+  /** Sentences the model left unscored (models only, when there were any). */
+  notScored?: NotScored;
 }
 
 /** Prediction files first, then models, each in the order given; names are made unique. */
@@ -142,7 +158,8 @@ export async function runEval(options: EvalCommandOptions): Promise<void> {
       const given = options.threshold !== undefined;
       const threshold = options.threshold ?? s.threshold;
       const thresholdSource = given ? 'given' : s.threshold !== undefined ? "the model's default threshold" : undefined;
-      return evaluate(records, s.scores, { by: options.by, threshold, thresholdSource, bootstrap });
+      const result = evaluate(records, s.scores, { by: options.by, threshold, thresholdSource, bootstrap });
+      return s.notScored ? { ...result, not_scored: s.notScored } : result;
     });
     if (scored.length === 1) {
       const [result] = results as [EvalResult];

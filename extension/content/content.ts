@@ -271,14 +271,14 @@ class PageController {
   }
 
   private paintResult(ex: Extraction, offset: number, result: DetectionResult): void {
-    const items: PaintedSentence[] = result.sentences.map((s) => ({
+    const items: PaintedSentence[] = result.sentences.flatMap((s) => (s.score === null ? [] : [{
       start: offset + s.start,
       end: offset + s.end,
       score: s.score,
       degree: s.degree,
       truncated: s.truncated,
       ranges: rangesFor(ex, offset + s.start, offset + s.end),
-    }));
+    }]));
     this.sentences += items.length;
     this.painter!.add(items);
   }

@@ -64,7 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in Chromium', () => {
       const span = spans.nth(i);
       expect(await span.textContent()).toBe(s.text);
       expect(await span.getAttribute('title')).toBe(describeSentence(s, result.threshold, result.model).tooltip);
-      const expected = colourFor(s.score, result.threshold, s.degree, 'standard');
+      const expected = colourFor(s.score!, result.threshold, s.degree, 'standard');
       const bg = await span.evaluate((el) => (el as HTMLElement).style.backgroundColor);
       expectColour(bg, expected.background);
       expect(await span.getAttribute('data-band')).toBe(expected.band);
@@ -79,9 +79,9 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in Chromium', () => {
     expect(await page.locator('#card').textContent()).toBe(describeSentence(result.sentences[0]!, result.threshold, result.model).tooltip);
     // Switching the colour scheme repaints with that scheme.
     await page.selectOption('#scheme', 'colorblind');
-    const s0 = result.sentences.find((s) => s.score >= result.threshold * 0.8) ?? result.sentences[0]!;
+    const s0 = result.sentences.find((s) => s.score! >= result.threshold * 0.8) ?? result.sentences[0]!;
     const bg = await spans.nth(s0.index).evaluate((el) => (el as HTMLElement).style.backgroundColor);
-    expectColour(bg, colourFor(s0.score, result.threshold, s0.degree, 'colorblind').background);
+    expectColour(bg, colourFor(s0.score!, result.threshold, s0.degree, 'colorblind').background);
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -60,9 +60,9 @@ describe('with the fixture model', () => {
     expect(result.sentences.length).toBe(4);
     for (const s of result.sentences) {
       expect(SAMPLE.slice(s.start, s.end)).toBe(s.text);
-      expect(s.label).toBe(s.score >= result.threshold ? 'paraphrased' : 'human');
+      expect(s.label).toBe(s.score! >= result.threshold ? 'paraphrased' : 'human');
     }
-    expect(result.score).toBe(Math.max(...result.sentences.map((s) => s.score)));
+    expect(result.score).toBe(Math.max(...result.sentences.map((s) => s.score!)));
   });
 
   it('POST /v1/detect/batch matches single-document scoring, in input order', async () => {

@@ -51,7 +51,7 @@ describe('ptd score: inputs and outputs', { timeout: 300_000 }, () => {
     expect(out.text).toBe(PROSE);
     expect(out.sentences.map((s: { text: string }) => s.text)).toEqual(segment(PROSE).map((s) => s.text));
     expect(out.model).toMatchObject({ name: 'ptd-tiny-fixture', dtype: 'q8' });
-    expect(out.coverage).toEqual({ sentences: 4, scored: 4, truncated: 0 });
+    expect(out.coverage).toEqual({ sentences: 4, scored: 4, skipped: 0, truncated: 0 });
     expect(out.threshold).toBe(0.6);
     // --target-fpr picks the model's threshold fitted for that rate (the fixture has 1% → 0.6 and 5% → 0.5).
     const five = await ptd(['score', '-m', FIXTURE, '--format', 'json', '--target-fpr', '5%'], PROSE);
