@@ -86,6 +86,25 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in Chromium', () => {
     await page.close();
   });
 
+  it('shows sentences the model cannot read as not checked, with the reason in words', async () => {
+    const { page, problems } = await open(server.url);
+    await expect.poll(() => page.locator('#model option').count()).toBe(2);
+    await page.fill('#text', `${SAMPLE}\n\n这是一篇关于城市发展的文章。居民们希望政府能够修建更多的道路。`);
+    const response = page.waitForResponse((r) => r.url().endsWith('/v1/detect'));
+    await page.click('#detect');
+    const result = (await (await response).json()) as DetectionResult;
+    await page.locator('#highlighted .s').first().waitFor();
+    const skipped = page.locator('#highlighted .s.skipped');
+    expect(await skipped.count()).toBe(2);
+    expect(await skipped.first().getAttribute('title')).toContain('not English — not checked');
+    expect(await skipped.first().getAttribute('data-score')).toBeNull();
+    expect(await page.locator('#summary').textContent()).toContain('2 sentences: not English — not checked');
+    expect(await page.locator('#status').textContent()).toMatch(/2 not checked/);
+    expect(result.coverage.skipped).toBe(2);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('loads a dropped file into the text box', async () => {
     const { page, problems } = await open(server.url);
     await page.locator('#text').evaluate((el, text) => {

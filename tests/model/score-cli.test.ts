@@ -139,6 +139,30 @@ describe('ptd score: inputs and outputs', { timeout: 300_000 }, () => {
     expect(JSON.parse(r.stdout).sentences).toHaveLength(2);
   });
 
+  it('leaves Russian sentences unscored and says why; shows the evidence of flagged sentences (JSON and pretty)', async () => {
+    const text = `${PROSE}\n\nЭто статья о развитии города. Жители надеются, что власти построят больше дорог.`;
+    const json = await ptd(['score', '-m', FIXTURE, '--format', 'json', '--threshold', '0'], text);
+    expect(json.code).toBe(0);
+    const out = JSON.parse(json.stdout);
+    expect(out.sentences.slice(4)).toEqual([
+      expect.objectContaining({ score: null, label: 'skipped', skipped: 'language' }),
+      expect.objectContaining({ score: null, label: 'skipped', skipped: 'language' }),
+    ]);
+    expect(out.coverage).toEqual({ sentences: 6, scored: 4, skipped: 2, truncated: 0 });
+    const flagged = out.sentences.filter((s: { label: string }) => s.label === 'paraphrased');
+    expect(flagged).toHaveLength(4);
+    for (const s of flagged) expect(Array.isArray(s.evidence)).toBe(true);
+    const pretty = await ptd(['score', '-m', FIXTURE, '--threshold', '0'], text);
+    expect(pretty.stdout).toMatch(/2 not checked \(2 not English\)/);
+    expect(pretty.stdout).toContain('Это статья о развитии города.');
+    const words = flagged.flatMap((s: { evidence: Array<{ text: string }> }) => s.evidence.map((e) => e.text));
+    if (words.length) expect(pretty.stdout).toContain(`“${words[0]}”`);
+    const none = await ptd(['score', '-m', FIXTURE, '--format', 'json', '--threshold', '0', '--no-evidence'], text);
+    expect(JSON.parse(none.stdout).sentences.every((s: { evidence?: unknown }) => s.evidence === undefined)).toBe(true);
+    const chinese = await ptd(['score', '-m', FIXTURE], '这是一篇关于城市发展的文章。居民们希望政府能够修建更多的道路。');
+    expect(chinese.stdout).toMatch(/0 flagged .*2 not checked \(2 not English\).*not reliable: not English — not checked/);
+  });
+
   it('warns on stderr when the requested device falls back', async () => {
     const r = await ptd(['score', '-m', FIXTURE, '--device', 'wasm', '-f', 'json'], PROSE);
     expect(r.code).toBe(0);
