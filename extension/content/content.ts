@@ -322,13 +322,15 @@ class PageController {
           this.firstPaintMs ??= Math.round(performance.now() - started);
           this.publishCounts();
         } else collected.push(...items);
+        // every sentence painted (evidence, when asked for, comes after)
+        if (how.progressive && reply.update.windowsDone === reply.update.windows) this.ms ??= Math.round(performance.now() - started);
         const result = reply.update.result;
         if (result) {
           if (!how.progressive) {
             painter.replace(collected);
             this.firstPaintMs = Math.round(performance.now() - started);
           }
-          this.ms = Math.round(performance.now() - started);
+          this.ms ??= Math.round(performance.now() - started);
           this.finish(result, explicit === undefined);
           break;
         }

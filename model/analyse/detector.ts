@@ -319,7 +319,12 @@ export function createDetector(model: LoadedModel, config: PtdConfig, tuning: De
       if (disposed) throw new Error('the detector was disposed');
     }
     const result = finish(doc, t);
-    if (options.evidence) await addEvidence([doc], [result]);
+    if (options.evidence) {
+      // every score first (all highlights can be painted), then the evidence, which takes a few more model runs
+      if (pending.length) yield { sentences: pending, windowsDone: done, windows: jobs.length };
+      pending = [];
+      await addEvidence([doc], [result]);
+    }
     const last = new Set(pending.map((s) => s.index));
     yield { sentences: result.sentences.filter((s) => last.has(s.index)), windowsDone: done, windows: jobs.length, result };
   }

@@ -63,6 +63,25 @@ describe.skipIf(!run)('the extension on real-looking pages (headless Chromium)',
     server?.close();
   });
 
+  it('loading progress covers the runtime\'s start: files first, then an indeterminate "starting" phase, then ready', async () => {
+    // the first test of this browser: the model is not loaded yet; an extension page records the host's broadcasts
+    const states = await b.ext.evaluate(async () => {
+      const seen: Array<{ status: string; phase?: string; progress?: number }> = [];
+      chrome.runtime.onMessage.addListener((m: { target?: string; type?: string; state?: { status: string; phase?: string; progress?: number } }) => {
+        if (m?.target === 'broadcast' && m.type === 'host-state' && m.state) seen.push({ status: m.state.status, phase: m.state.phase, progress: m.state.progress });
+      });
+      await chrome.runtime.sendMessage({ target: 'background', type: 'warm-up' });
+      return seen;
+    }, undefined);
+    const phases = states.map((x) => (x.status === 'loading' ? x.phase : x.status));
+    expect(phases[0]).toBe('downloading');
+    expect(phases).toContain('starting');
+    expect(phases[phases.length - 1]).toBe('ready');
+    expect(phases.indexOf('starting')).toBeLessThan(phases.lastIndexOf('ready'));
+    // once the runtime is starting, no percentage is shown (there is no measure of it)
+    expect(states.filter((x) => x.phase === 'starting').every((x) => x.progress === undefined)).toBe(true);
+  }, 120_000);
+
   it.each([['/chinese.html'], ['/russian.html']])('%s: no sentence scored or flagged, and the popup says why', (p) => expectNotChecked(b, p), 120_000);
 
   it('a mixed English/Japanese page: English scored, no Japanese sentence flagged, the popup says why', () => expectMixedPage(b), 120_000);
