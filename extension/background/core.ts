@@ -118,7 +118,8 @@ async function scoreWithApi(settings: Settings, job: ScoreJob): Promise<ScoreRep
   const res = await fetch(`${settings.apiUrl.replace(/\/+$/, '')}/v1/detect`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(settings.apiKey ? { 'x-api-key': settings.apiKey } : {}) },
-    body: JSON.stringify({ text, evidence: job.evidence, ...(job.threshold === undefined ? {} : { threshold: job.threshold }) }),
+    // evidence is on by default on the server: the field is sent only to turn it off (an older server would refuse it)
+    body: JSON.stringify({ text, ...(job.evidence ? {} : { evidence: false }), ...(job.threshold === undefined ? {} : { threshold: job.threshold }) }),
   });
   if (!res.ok) {
     let reason = res.statusText;
