@@ -6,7 +6,7 @@
 import type { Evidence } from './types.ts';
 
 /** Most chunks (model readings) per sentence: chunks grow from 2 words for long sentences to stay under this. */
-export const MAX_CHUNKS = 10;
+export const MAX_CHUNKS = 8;
 /** Evidence items per flagged sentence. */
 export const MAX_EVIDENCE = 3;
 /** A chunk counts as evidence when removing it lowers the score by at least this much. */
@@ -24,10 +24,10 @@ export interface Chunk {
  * The sentence's words in consecutive chunks: one word each for sentences of up to 6 words, else 2 or more words
  * each so that there are at most MAX_CHUNKS. Punctuation between words stays inside a chunk; the final one stays out.
  */
-export function wordChunks(sentence: string): Chunk[] {
+export function wordChunks(sentence: string, maxChunks = MAX_CHUNKS): Chunk[] {
   const words = [...sentence.matchAll(WORD)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
   if (words.length === 0) return [];
-  const size = words.length <= 6 ? 1 : Math.max(2, Math.ceil(words.length / MAX_CHUNKS));
+  const size = words.length <= Math.min(6, maxChunks) ? 1 : Math.max(2, Math.ceil(words.length / maxChunks));
   const chunks: Chunk[] = [];
   for (let k = 0; k < words.length; k += size) {
     const last = words[Math.min(words.length, k + size) - 1]!;

@@ -44,8 +44,14 @@ export interface DetectorTuning {
   contextTokens?: number;
   /** Overrides the model's max_tokens (tests use it to force windows). */
   maxTokens?: number;
-  /** Tokens of the window a flagged sentence is re-read in for evidence (it and its nearest neighbours). */
+  /**
+   * Tokens of the window a flagged sentence is re-read in for evidence (it and its nearest neighbours). Evidence
+   * costs about (chunks + 1) × this many tokens per flagged sentence: 64 keeps it near a tenth of a scan of a
+   * typical article (README, extension measurements).
+   */
   evidenceTokens?: number;
+  /** Most chunks of words removed in turn per flagged sentence (each is one more reading). */
+  evidenceChunks?: number;
   /** Windows whose logits are remembered (a re-scan of a page that changed a little reads only what changed). */
   cacheWindows?: number;
 }
@@ -91,7 +97,7 @@ export function createDetector(model: LoadedModel, config: PtdConfig, tuning: De
   const { clsId, sepId, padId, unkId } = model.tokenizer;
   const batchRows = tuning.maxBatchRows ?? (model.dtype === 'q8' ? 1 : 64);
   const batchTokens = tuning.maxBatchTokens ?? 16_384;
-  const evidenceTokens = Math.min(maxTokens, tuning.evidenceTokens ?? 96);
+  const evidenceTokens = Math.min(maxTokens, tuning.evidenceTokens ?? 64);
   const cacheSize = tuning.cacheWindows ?? 0;
   const cache = new Map<string, WindowLogits>();
   // One inference at a time per model: concurrent callers queue instead of oversubscribing the cores.
@@ -133,11 +139,12 @@ export function createDetector(model: LoadedModel, config: PtdConfig, tuning: De
   }
 
   /** Runs sequences in batches of the detector's size; returns the logits at the given [SEP] positions of each. */
-  async function run(seqs: AssembledWindow[], rows = batchRows): Promise<WindowLogits[]> {
+  async function run(seqs: AssembledWindow[], rows = batchRows, cacheable = true): Promise<WindowLogits[]> {
+    const remember = cacheable && cacheSize > 0;
     const out: WindowLogits[] = new Array(seqs.length);
     const todo: number[] = [];
     seqs.forEach((seq, k) => {
-      const hit = cacheSize > 0 ? cache.get(seq.ids.join(',')) : undefined;
+      const hit = remember ? cache.get(seq.ids.join(',')) : undefined;
       if (hit) out[k] = hit;
       else todo.push(k);
     });
@@ -156,7 +163,7 @@ export function createDetector(model: LoadedModel, config: PtdConfig, tuning: De
           if (read.degree) read.degree[j] = logits.data[base + degree!]!;
         });
         out[k] = read;
-        if (cacheSize > 0) {
+        if (remember) {
           const key = seqs[k]!.ids.join(',');
           cache.delete(key);
           cache.set(key, read);
@@ -243,7 +250,7 @@ export function createDetector(model: LoadedModel, config: PtdConfig, tuning: De
         if (s.score === null || s.label !== 'paraphrased') continue;
         s.evidence = [];
         const pos = positionOf.get(s.index)!;
-        const chunks = wordChunks(s.text);
+        const chunks = wordChunks(s.text, tuning.evidenceChunks);
         if (chunks.length < 2) continue; // one chunk is the whole sentence: no comparison to make
         // Read in the window where the sentence had the most context, cropped around it.
         let best = doc.windows[0]!;
@@ -264,8 +271,13 @@ export function createDetector(model: LoadedModel, config: PtdConfig, tuning: De
         }
       }
     });
-    if (seqs.length === 0) return;
-    const logits = await run(seqs);
+    // One batch per sentence, of its readings only (a few short sequences of nearly one length): far fewer model runs,
+    // and a sentence's evidence still does not depend on anything else being scored (q8's per-batch scale).
+    const logits: WindowLogits[] = [];
+    for (const [k, task] of tasks.entries()) {
+      const end = tasks[k + 1]?.at ?? seqs.length;
+      logits.push(...(await run(seqs.slice(task.at, end), end - task.at, false)));
+    }
     const prob = (k: number) => sigmoid(logits[k]!.paraphrase[sepOf[k]!]! / config.temperature);
     for (const task of tasks) {
       const base = prob(task.at);

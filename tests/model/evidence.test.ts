@@ -47,7 +47,7 @@ describe.each(['q8', 'fp32'] as const)('evidence from the fixture model (%s)', (
   let d: ProgressiveDetector;
   beforeAll(async () => {
     // windows as large as the model's, so that evidence reads the same window as scoring does
-    d = await loadNodeDetector({ model: FIXTURE, dtype, device: 'cpu', tuning: { evidenceTokens: 512 } });
+    d = await loadNodeDetector({ model: FIXTURE, dtype, device: 'cpu', tuning: { evidenceTokens: 512, evidenceChunks: 10 } });
   });
   afterAll(async () => {
     await d?.dispose();
@@ -81,7 +81,9 @@ describe.each(['q8', 'fp32'] as const)('evidence from the fixture model (%s)', (
         sentences[s.index] = withoutChunk(s.text, { start: e.start - s.start, end: e.end - s.start });
         const after = (await d.scoreSentences(sentences)).sentences[s.index]!.score!;
         expect(after).toBeLessThan(s.score);
-        expect(s.score - after).toBeCloseTo(e.drop, 5);
+        // fp32: exactly the drop measured; q8: the sentence's readings share one batch (and its activation scale)
+        if (dtype === 'fp32') expect(s.score - after).toBeCloseTo(e.drop, 5);
+        else expect(Math.abs(s.score - after - e.drop)).toBeLessThan(0.03);
         checked++;
       }
     }
