@@ -63,6 +63,7 @@ class PageController {
   private firstPaintMs: number | undefined;
   private doneMs: number | undefined;
   private modelMs = 0;
+  private evidenceMs: number | undefined;
   private model: ModelInfo | undefined;
   private mode: 'local' | 'api' | undefined;
   private thresholds: Threshold[] = [];
@@ -146,6 +147,7 @@ class PageController {
       firstPaintMs: this.firstPaintMs,
       doneMs: this.doneMs,
       modelMs: this.modelMs,
+      evidenceMs: this.evidenceMs,
       windows: this.windows,
       windowsDone: this.windowsDone,
       explained: painted.filter((s) => s.evidence !== undefined && s.score >= this.threshold).length,
@@ -182,6 +184,7 @@ class PageController {
     this.firstPaintMs = undefined;
     this.doneMs = undefined;
     this.modelMs = 0;
+    this.evidenceMs = undefined;
     this.empty = undefined;
     this.unreliable = undefined;
     this.lastResult = undefined;
@@ -353,6 +356,7 @@ class PageController {
   /** Sentences of an update: the scored ones as painted records, the skipped ones counted by reason. */
   private take(ex: Extraction, update: ScanUpdate): PaintedSentence[] {
     this.modelMs = update.ms;
+    if (update.evidenceMs !== undefined) this.evidenceMs = update.evidenceMs;
     this.windows = update.windows;
     this.windowsDone = update.windowsDone;
     const items: PaintedSentence[] = [];

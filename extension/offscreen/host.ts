@@ -132,6 +132,9 @@ interface Job {
   wake?: () => void;
   cancelled: boolean;
   ms: number;
+  /** When every sentence had its score (evidence, if asked for, is found after that). */
+  scoredAt?: number;
+  evidenceMs?: number;
   /** Dropped when nobody asked for it for a while (the tab went away mid-scan). */
   idle?: ReturnType<typeof setTimeout>;
 }
@@ -166,6 +169,9 @@ export async function startScore(
         const step = await iterator.next();
         job.ms += performance.now() - t;
         if (step.done || job.cancelled) break;
+        const now = performance.now();
+        if (step.value.result && request.evidence) job.evidenceMs = job.scoredAt === undefined ? 0 : Math.round(now - job.scoredAt);
+        else if (step.value.windowsDone === step.value.windows) job.scoredAt ??= now;
         job.updates.push(step.value);
         job.wake?.();
       }
@@ -199,7 +205,7 @@ export async function nextUpdate(id: string): Promise<{ job: string | null; upda
     windowsDone: last?.windowsDone ?? 0,
     windows: last?.windows ?? 0,
     ms: Math.round(job.ms),
-    ...(last?.result ? { result: stripText(last.result) } : {}),
+    ...(last?.result ? { result: stripText(last.result), ...(job.evidenceMs === undefined ? {} : { evidenceMs: job.evidenceMs }) } : {}),
   };
   const finished = job.done && job.updates.length === 0;
   if (finished) cancelScore(id);

@@ -35,6 +35,8 @@ export interface ScanUpdate {
   result?: DetectionResult;
   /** Milliseconds of scoring so far (model only). */
   ms: number;
+  /** With the result, when evidence was asked for: milliseconds spent finding it after the last score. */
+  evidenceMs?: number;
 }
 
 /** The reply to `score-start` and `score-next`: an update, and the job to ask again (null once done). */
@@ -132,6 +134,8 @@ export interface PageSummary {
   doneMs?: number;
   /** Model time of the scan. */
   modelMs?: number;
+  /** Of the model time, what finding evidence took (after every sentence was scored). */
+  evidenceMs?: number;
   /** Model windows of the page's text, and those read so far. */
   windows: number;
   windowsDone: number;
