@@ -174,6 +174,9 @@ export async function startScore(
         else if (step.value.windowsDone === step.value.windows) job.scoredAt ??= now;
         job.updates.push(step.value);
         job.wake?.();
+        // WASM inference runs on this thread and its promises resolve without giving the event loop a turn: let the
+        // reply carrying this update go out before the next window (or the evidence) is computed.
+        await nextTask();
       }
     } catch (err) {
       job.error = err;
@@ -220,6 +223,18 @@ export function cancelScore(id: string): void {
   clearTimeout(job.idle);
   job.cancelled = true;
   job.wake?.();
+}
+
+/** Resolves in a new task (a MessageChannel message: no 4 ms clamp as with nested timers). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 function stripText<T extends { text?: string }>(result: T): T {
