@@ -81,7 +81,7 @@ export class ModelQueue {
     if (this.pending.length + inputs.length > this.options.maxQueued) {
       throw new QueueFullError(this.retryAfter(), this.options.maxQueued);
     }
-    const key = `${model}\u0000${options.threshold ?? ''}`;
+    const key = `${model}\u0000${options.threshold ?? ''}\u0000${options.evidence ? 'evidence' : ''}`;
     const promises: Array<Promise<DetectionResult>> = new Array(inputs.length);
     const order = inputs.map((input, i) => ({ i, len: lengthOf(input) })).sort((a, b) => a.len - b.len);
     for (const { i } of order) {

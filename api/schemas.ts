@@ -16,13 +16,17 @@ export function requestSchemas(limits: Limits, modelNames: readonly string[]) {
     .max(1)
     .optional()
     .describe('Score threshold for the labels; the model threshold fitted for 1% FPR when left out.');
+  const evidence = z
+    .boolean()
+    .optional()
+    .describe('Find the words that drove each flagged sentence\'s score (`evidence`); true when left out. A few extra model runs per flagged sentence.');
   const text = z
     .string()
     .max(limits.maxCharsPerDocument)
     .refine((s) => s.trim().length > 0, { message: 'text is empty' })
     .describe(`Document text, at most ${limits.maxCharsPerDocument} characters (maxCharsPerDocument).`);
 
-  const detect = z.strictObject({ text, model, threshold });
+  const detect = z.strictObject({ text, model, threshold, evidence });
 
   const batchDocument = z.strictObject({
     id: z.string().min(1).max(256).optional().describe('Caller id echoed in the result; the input index when left out.'),
@@ -37,6 +41,7 @@ export function requestSchemas(limits: Limits, modelNames: readonly string[]) {
         .describe(`1 to ${limits.maxDocumentsPerBatch} documents (maxDocumentsPerBatch).`),
       model,
       threshold,
+      evidence,
     })
     .superRefine((body, ctx) => {
       const total = body.documents.reduce((sum, d) => sum + d.text.length, 0);
@@ -69,16 +74,37 @@ export const modelInfoSchema = z
     fallbacks: z.array(z.object({ device, reason: z.string() })),
   });
 
+const skipReason = z
+  .enum(['language', 'unknown-words', 'no-letters'])
+  .describe('Why the model did not read it: `language` (not English), `unknown-words` (mostly tokens the model does not know), `no-letters` (digits, symbols, emoji).');
+
+export const evidenceSchema = z.object({
+  start: z.number().int().describe('Character offsets in the document, like the sentence\'s.'),
+  end: z.number().int(),
+  text: z.string(),
+  drop: z.number().describe('How much the sentence\'s score falls when these words are removed.'),
+});
+
 export const sentenceSchema = z.object({
   index: z.number().int(),
   text: z.string(),
   start: z.number().int().describe('Character offset of the sentence in the document (UTF-16 code units).'),
   end: z.number().int(),
   paragraphStart: z.boolean().optional(),
-  score: z.number().min(0).max(1).describe('Calibrated probability that the sentence is in a paraphrased span.'),
+  score: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .describe('Calibrated probability that the sentence is in a paraphrased span; null when the model cannot read the sentence (see `skipped`).'),
   degree: z.number().optional().describe('Predicted lexical change (1 - BLEU-4) of the sentence if it was rewritten, 0..1, when the model has it: grades flagged sentences (light polish to heavy rewrite); whether it was rewritten is the score.'),
-  label: z.enum(['paraphrased', 'human']),
+  label: z.enum(['paraphrased', 'human', 'skipped']),
   truncated: z.boolean().optional(),
+  skipped: skipReason.optional().describe('Set, with score null and label `skipped`, when the model cannot read the sentence; it is not scored and not used as context.'),
+  evidence: z
+    .array(evidenceSchema)
+    .optional()
+    .describe('Flagged sentences (unless `evidence: false` was asked): the words whose removal lowers the score most, strongest first (up to 3).'),
 });
 
 export const spanSchema = z.object({
@@ -95,11 +121,12 @@ export const detectionResultSchema = z
     text: z.string().optional(),
     sentences: z.array(sentenceSchema),
     spans: z.array(spanSchema),
-    score: z.number().describe('Document score: the highest sentence score.'),
-    paraphrasedFraction: z.number(),
+    score: z.number().describe('Document score: the highest sentence score (0 when no sentence was scored).'),
+    paraphrasedFraction: z.number().describe('Share of the scored sentences that are flagged.'),
     threshold: z.number(),
-    coverage: z.object({ sentences: z.number().int(), scored: z.number().int(), truncated: z.number().int() }),
-    reliable: z.boolean().describe('false when the document is too short to judge.'),
+    coverage: z.object({ sentences: z.number().int(), scored: z.number().int(), skipped: z.number().int(), truncated: z.number().int() }),
+    reliable: z.boolean().describe('false when the scored part is too short to judge, or most of the text could not be read.'),
+    reason: z.enum(['too-short', 'language', 'unknown-words', 'no-letters']).optional().describe('Why the document is not reliable.'),
   });
 
 export const batchResultSchema = detectionResultSchema

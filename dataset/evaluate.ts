@@ -51,9 +51,21 @@ export interface Metrics {
   ci?: MetricIntervals;
 }
 
+/** Sentences a model left unscored because it cannot read them (not English, unknown words, no letters). */
+export interface NotScored {
+  sentences: number;
+  documents: number;
+  /** Sentences per reason (`language`, `unknown-words`, `no-letters`). */
+  reasons: Record<string, number>;
+  /** The score they count with in every metric: the model never flags them. */
+  counted_as: number;
+}
+
 export interface EvalResult extends Metrics {
   /** Where the threshold came from: given, the model's default, or fitted on the evaluated data. */
   threshold_source: string;
+  /** A model's sentences it did not score (evaluated with `counted_as`), when there were any. */
+  not_scored?: NotScored;
   groups: Record<string, Metrics>;
   /** How the intervals in `ci` were made, when they were. */
   bootstrap?: { replicates: number; seed: number; level: number; unit: 'document' };
@@ -182,6 +194,15 @@ export function groupRecords(records: ParsedRecord[], fields: string[]): Map<str
     for (const [value, list] of [...values.entries()].sort((a, b) => a[0].localeCompare(b[0]))) groups.set(`${field}=${value}`, list);
   }
   return groups;
+}
+
+/** `12 of 5,000 sentences (in 3 documents) not scored by the model: 10 language, 2 no-letters; counted as score 0`. */
+export function notScoredNote(n: NotScored, sentences: number): string {
+  const reasons = Object.entries(n.reasons).map(([why, k]) => `${k} ${why}`).join(', ');
+  return (
+    `${n.sentences} of ${sentences} sentences (in ${n.documents} document${n.documents === 1 ? '' : 's'}) not scored by the model ` +
+    `(it cannot read them: ${reasons}); they count as score ${n.counted_as}, never flagged, in every metric`
+  );
 }
 
 export function evaluate(records: ParsedRecord[], scores: number[][], options: EvalOptions = {}): EvalResult {

@@ -1,6 +1,6 @@
 // A self-contained HTML report of an evaluation: summary, ROC curve and per-class score histograms as
 // inline SVG, and the per-group table. No scripts, no external assets.
-import type { EvalResult, IntervalMetric, Metrics } from './evaluate.ts';
+import { notScoredNote, type EvalResult, type IntervalMetric, type Metrics } from './evaluate.ts';
 import type { Comparison } from './compare.ts';
 import type { ChangeProfile } from './change.ts';
 import type { RocCurve } from './metrics.ts';
@@ -245,7 +245,7 @@ ${STYLE}</head><body>
 <p>Data <code>${esc(meta.data)}</code>, scores from <code>${esc(meta.scorer)}</code>.
 Sentence level: ${result.sentences} sentences in ${result.documents} documents, ${result.positives} paraphrased.
 Threshold for precision/recall/F1: ${result.threshold === null ? '—' : result.threshold.toPrecision(6)} (${esc(result.threshold_source)}).
-TPR@1%FPR is PASTED's <code>tpr[fpr&lt;0.01][-1]</code>.</p>
+TPR@1%FPR is PASTED's <code>tpr[fpr&lt;0.01][-1]</code>.${result.not_scored ? ` ${esc(notScoredNote(result.not_scored, result.sentences))}.` : ''}</p>
 <div class="figs">
 <figure><figcaption>ROC curve (dotted line: FPR = 1%)</figcaption>${rocSvg([{ label: meta.scorer, curve: sentences.roc, auc: result.auroc }])}</figure>
 <figure><figcaption>Score histograms per class</figcaption>${histogramSvg(sentences.scores, sentences.truth)}</figure>
@@ -262,6 +262,7 @@ ${htmlTable(...metricTable('group', metricRows(result)))}
 export function renderTable(result: EvalResult): string {
   const thr = result.threshold === null ? '—' : result.threshold.toPrecision(4);
   const notes = [`threshold ${thr} (${result.threshold_source})`];
+  if (result.not_scored) notes.push(notScoredNote(result.not_scored, result.sentences));
   if (result.bootstrap) notes.push(intervalNote(result));
   return [...textTable(...metricTable('group', metricRows(result))), '', ...notes].join('\n');
 }
@@ -334,6 +335,7 @@ export function renderComparisonTable(scorers: ScorerResult[], comparisons: Comp
   out.push('', ...textTable(DELTA_HEADER, deltaRows(comparisons)));
   if (Object.keys(scorers[0]!.result.groups).length) out.push('', ...textTable(groupHeader('AUROC by group', scorers, comparisons), groupRows(scorers, comparisons)));
   out.push('', ...scorers.map((s) => `threshold of ${s.name}: ${s.result.threshold === null ? '—' : s.result.threshold.toPrecision(4)} (${s.result.threshold_source})`));
+  for (const s of scorers) if (s.result.not_scored) out.push(`${s.name}: ${notScoredNote(s.result.not_scored, s.result.sentences)}`);
   const note = intervalNote(scorers[0]!.result);
   if (note) out.push(note, 'Differences: paired intervals (the same resampled documents for both detectors); "AUROC higher in" is the share of replicates.');
   return out.join('\n');

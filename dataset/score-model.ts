@@ -3,6 +3,7 @@
 import { CliError } from '../cli/errors.ts';
 import type { Detector, Device, Dtype } from '../model/types.ts';
 import { progressBar } from './progress.ts';
+import type { NotScored } from './evaluate.ts';
 import type { ParsedRecord } from './records.ts';
 
 export type ModelOutput = 'score' | 'degree';
@@ -14,6 +15,8 @@ export interface ModelScoring {
   batchSize?: number;
   /** The paraphrase probability (default) or the predicted degree of lexical change. */
   output?: ModelOutput;
+  /** The value of a sentence the model left unscored (0 by default: never flagged, as a reader sees it). */
+  unscoredAs?: number;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -28,9 +31,17 @@ export async function loadModel(model: string, options: ModelScoring = {}): Prom
   }
 }
 
-/** Per record, per sentence: the chosen output of `detector`. */
-export async function scoreRecords(records: ParsedRecord[], detector: Detector, options: ModelScoring = {}): Promise<number[][]> {
+/**
+ * Per record, per sentence: the chosen output of `detector`. Sentences the model cannot read are left unscored by
+ * the runtime; they are evaluated as what the user sees, never flagged (counted as score 0), and counted.
+ */
+export async function scoreRecords(
+  records: ParsedRecord[],
+  detector: Detector,
+  options: ModelScoring = {},
+): Promise<{ scores: number[][]; notScored: NotScored }> {
   const output = options.output ?? 'score';
+  const notScored: NotScored = { sentences: 0, documents: 0, reasons: {}, counted_as: options.unscoredAs ?? 0 };
   log(`scoring ${records.length} records with ${detector.info.name} ${detector.info.version} (${detector.info.device}, ${detector.info.dtype})`);
   const batch = options.batchSize ?? 16;
   const bar = progressBar('scoring', records.length);
@@ -44,13 +55,21 @@ export async function scoreRecords(records: ParsedRecord[], detector: Detector, 
         if (res.sentences.length !== r.sentences.length) {
           throw new CliError(`model returned ${res.sentences.length} scores for ${r.sentences.length} sentences (record ${r.id ?? start + k + 1})`);
         }
+        if (res.coverage.skipped > 0) {
+          notScored.documents++;
+          for (const s of res.sentences) {
+            if (!s.skipped) continue;
+            notScored.sentences++;
+            notScored.reasons[s.skipped] = (notScored.reasons[s.skipped] ?? 0) + 1;
+          }
+        }
         if (output === 'degree') {
-          if (res.sentences.some((s) => typeof s.degree !== 'number')) {
+          if (res.sentences.some((s) => s.score !== null && typeof s.degree !== 'number')) {
             throw new CliError(`model ${detector.info.name} has no degree output (predicted lexical change) to evaluate`);
           }
-          scores.push(res.sentences.map((s) => s.degree!));
+          scores.push(res.sentences.map((s) => s.degree ?? notScored.counted_as));
         } else {
-          scores.push(res.sentences.map((s) => s.score));
+          scores.push(res.sentences.map((s) => s.score ?? notScored.counted_as));
         }
       });
       bar.update(Math.min(records.length, start + batch));
@@ -58,5 +77,5 @@ export async function scoreRecords(records: ParsedRecord[], detector: Detector, 
   } finally {
     bar.stop();
   }
-  return scores;
+  return { scores, notScored };
 }

@@ -9,6 +9,8 @@ export interface SentenceTokenizer {
   clsId: number;
   sepId: number;
   padId: number;
+  /** [UNK], when the vocabulary has one (the share of [UNK] tells text the model cannot read). */
+  unkId?: number;
 }
 
 export interface EncodedSentences {

@@ -3,7 +3,7 @@
 import { createDetector, type DetectorTuning } from './analyse/detector.ts';
 import { parsePtdConfig } from './config.ts';
 import { loadModel } from './infer.ts';
-import type { Detector, LoadOptions } from './types.ts';
+import type { LoadOptions, ProgressiveDetector } from './types.ts';
 
 export type * from './types.ts';
 export { segment, segmentsFromSentences, countWords } from './segment.ts';
@@ -14,6 +14,7 @@ export {
   MIN_RELIABLE_WORDS,
   type DetectorTuning,
 } from './analyse/detector.ts';
+export { skipReason, skipReasons, skipReasonText } from './readable.ts';
 export { parsePtdConfig, thresholdFor, ModelConfigError, type PtdConfig } from './config.ts';
 export { deviceCandidates, ModelLoadError } from './infer.ts';
 
@@ -29,7 +30,7 @@ export interface DetectorLoadOptions extends LoadOptions {
  * (downloads only with `allowRemote: true`). Device `auto` tries CUDA then CPU in Node, WebGPU then WASM in
  * browsers; `info.device` says which one runs and `info.fallbacks` why others did not. Dtype defaults to q8.
  */
-export async function loadDetector(options: DetectorLoadOptions): Promise<Detector> {
+export async function loadDetector(options: DetectorLoadOptions): Promise<ProgressiveDetector> {
   const model = await loadModel({
     id: options.model,
     localModelPath: options.localModelPath,

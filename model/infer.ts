@@ -97,11 +97,13 @@ export function adaptTokenizer(tokenizer: Tokenizer): SentenceTokenizer {
   const sepId = specialId(tokenizer, '[SEP]');
   const pad = tokenizer.convert_tokens_to_ids('[PAD]');
   const padId = typeof pad === 'number' && pad !== tokenizer.unk_token_id ? pad : (tokenizer.pad_token_id ?? 0);
+  const unk = tokenizer.unk_token_id;
   return {
     encode: (sentence: string) => tokenizer.encode(sentence, { add_special_tokens: false }),
     clsId,
     sepId,
     padId,
+    ...(typeof unk === 'number' && Number.isInteger(unk) ? { unkId: unk } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDetector, type DetectorLoadOptions } from './index.ts';
-import type { Detector, Dtype } from './types.ts';
+import type { Dtype, ProgressiveDetector } from './types.ts';
 
 /** model/weights/: where the bundled models live. */
 export const WEIGHTS_DIR = fileURLToPath(new URL('./weights/', import.meta.url));
@@ -101,7 +101,7 @@ export function resolveModel(model: string, allowRemote = false, cwd = process.c
 }
 
 /** Loads a Detector in Node: resolves the model name (see resolveModel), then loadDetector. */
-export async function loadNodeDetector(options: DetectorLoadOptions): Promise<Detector> {
+export async function loadNodeDetector(options: DetectorLoadOptions): Promise<ProgressiveDetector> {
   const resolved = resolveModel(options.model, options.allowRemote);
   return loadDetector({ ...options, model: resolved.id, allowRemote: resolved.kind === 'hub' });
 }

@@ -8,7 +8,8 @@
 //   rewording and a heavy rewrite look different;
 // - the words always carry the number (users distrust a bare colour, NOTES §4).
 
-import type { SentenceLabel, SentenceResult } from './types.ts';
+import { skipReasonText } from './readable.ts';
+import type { Evidence, SentenceLabel, SkipReason } from './types.ts';
 
 /** `standard`: yellow → red; `colorblind`: Okabe–Ito yellow → blue (safe for protan/deutan/tritan); `mono`: grey. */
 export type ColourScheme = 'standard' | 'colorblind' | 'mono';
@@ -203,12 +204,29 @@ export interface SentenceText {
   tooltip: string;
 }
 
-/** Words for one sentence: label, score, degree, threshold, model. */
-export function describeSentence(
-  sentence: Pick<SentenceResult, 'score' | 'degree' | 'truncated'>,
-  threshold: number,
-  model?: { name: string; version?: string },
-): SentenceText {
+/** What `describeSentence` needs of a sentence (a SentenceResult, or the extension's painted record of one). */
+export interface DescribedSentence {
+  score: number | null;
+  degree?: number;
+  truncated?: boolean;
+  skipped?: SkipReason;
+  evidence?: readonly Pick<Evidence, 'text'>[];
+}
+
+/** The evidence in words: `Words that drove the score: “a”, “b”`. */
+export function evidenceLine(evidence: readonly Pick<Evidence, 'text'>[]): string {
+  return `Words that drove the score: ${evidence.map((e) => `“${e.text}”`).join(', ')}`;
+}
+
+/** Words for one sentence: label, score, degree, evidence, threshold, model; or why it was not checked. */
+export function describeSentence(sentence: DescribedSentence, threshold: number, model?: { name: string; version?: string }): SentenceText {
+  const modelLine = model ? [`Model ${model.name}${model.version ? ` ${model.version}` : ''}`] : [];
+  if (sentence.score === null || sentence.skipped) {
+    const why = skipReasonText(sentence.skipped ?? 'no-letters');
+    const label = `Not checked · ${why.replace(/ — not checked$/u, '')}`;
+    const lines = [label, `The model cannot read this sentence: ${why}.`, ...modelLine];
+    return { label, lines, tooltip: lines.join('\n') };
+  }
   const band = scoreBand(clamp01(sentence.score), clamp01(threshold));
   const label = `${bandLabel(band)} · ${pct(sentence.score)}`;
   const lines = [label, `Paraphrase score ${clamp01(sentence.score).toFixed(2)} (flagged from ${clamp01(threshold).toFixed(2)})`];
@@ -216,8 +234,9 @@ export function describeSentence(
   if (sentence.degree !== undefined && Number.isFinite(sentence.degree) && sentence.score >= threshold) {
     lines.push(`Degree of change ${clamp01(sentence.degree).toFixed(2)}: ${degreeLabel(sentence.degree)}`);
   }
+  if (sentence.evidence?.length && sentence.score >= threshold) lines.push(evidenceLine(sentence.evidence));
   if (sentence.truncated) lines.push('Only the beginning of this long sentence was read.');
-  if (model) lines.push(`Model ${model.name}${model.version ? ` ${model.version}` : ''}`);
+  lines.push(...modelLine);
   return { label, lines, tooltip: lines.join('\n') };
 }
 

@@ -1,9 +1,10 @@
 // Adjacent sentences labelled `paraphrased` merge into one span (character offsets into the document).
-import type { SentenceResult, Span } from './types.ts';
+import type { ScoredSentence, SentenceResult, Span } from './types.ts';
 
+/** Skipped sentences are never flagged, so they end a span. */
 export function mergeSpans(sentences: readonly SentenceResult[]): Span[] {
   const spans: Span[] = [];
-  let run: SentenceResult[] = [];
+  let run: ScoredSentence[] = [];
   const flush = () => {
     if (run.length === 0) return;
     const first = run[0]!;
@@ -13,10 +14,10 @@ export function mergeSpans(sentences: readonly SentenceResult[]): Span[] {
     run = [];
   };
   for (const s of sentences) {
-    if (s.label === 'paraphrased' && (run.length === 0 || run[run.length - 1]!.index === s.index - 1)) run.push(s);
+    if (s.score !== null && s.label === 'paraphrased' && (run.length === 0 || run[run.length - 1]!.index === s.index - 1)) run.push(s);
     else {
       flush();
-      if (s.label === 'paraphrased') run.push(s);
+      if (s.score !== null && s.label === 'paraphrased') run.push(s);
     }
   }
   flush();

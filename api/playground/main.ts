@@ -81,7 +81,8 @@ async function detect(): Promise<void> {
     state.result = json;
     state.text = text;
     render();
-    setStatus(`Scored ${json.sentences.length} sentences.`);
+    const skipped = json.coverage.skipped;
+    setStatus(`Scored ${json.coverage.scored} of ${json.sentences.length} sentences.${skipped ? ` ${skipped} not checked: the model cannot read them (see Not checked).` : ''}`);
   } catch (err) {
     setStatus(`Request failed: ${(err as Error).message}`, true);
   } finally {

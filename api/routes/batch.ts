@@ -30,7 +30,7 @@ export function batchRouter(ctx: AppContext): Router {
         chars,
         ...(ctx.debug ? { texts: docs.map((d) => d.text) } : {}),
       };
-      const options = body.threshold === undefined ? {} : { threshold: body.threshold };
+      const options = { ...(body.threshold === undefined ? {} : { threshold: body.threshold }), evidence: body.evidence ?? true };
       const ids = docs.map((d, i) => d.id ?? String(i));
       const stream = req.accepts(['application/json', NDJSON]) === NDJSON;
       const { signal, clear } = deadline(ctx, res);

@@ -21,7 +21,7 @@ export function detectRouter(ctx: AppContext): Router {
       const body = res.locals.body as DetectRequest;
       const { name, detector } = pickModel(ctx, body.model);
       res.locals.logFields = { model: name, documents: 1, chars: body.text.length, ...(ctx.debug ? { text: body.text } : {}) };
-      const options = body.threshold === undefined ? {} : { threshold: body.threshold };
+      const options = { ...(body.threshold === undefined ? {} : { threshold: body.threshold }), evidence: body.evidence ?? true };
       const { signal, clear } = deadline(ctx, res);
       try {
         const [pending] = ctx.queue.submit(name, detector, [{ text: body.text }], options, signal);

@@ -48,6 +48,7 @@ function flat(records: ParsedRecord[], scores: number[][], field: string): { s: 
   records.forEach((r, k) => {
     const group = r.fields[field] === undefined || r.fields[field] === null ? '(none)' : String(r.fields[field]);
     r.truth.forEach((truth, i) => {
+      if (Number.isNaN(scores[k]![i]!)) return;
       s.push(scores[k]![i]!);
       t.push(truth);
       g.push(group);
@@ -89,7 +90,8 @@ export async function runCalibrate(options: CalibrateOptions): Promise<void> {
   let detector = await loadModel(options.model, { dtype: options.dtype });
   let scored: number[][];
   try {
-    scored = await scoreRecords(records, detector, { batchSize: options.batchSize });
+    // sentences the model cannot read are left out of the fit (NaN), not counted as a score of 0
+    scored = (await scoreRecords(records, detector, { batchSize: options.batchSize, unscoredAs: Number.NaN })).scores;
   } finally {
     await detector.dispose();
   }
@@ -102,7 +104,8 @@ export async function runCalibrate(options: CalibrateOptions): Promise<void> {
   // 2. the thresholds, from the runtime's scores at that temperature
   detector = await loadModel(options.model, { dtype: options.dtype });
   try {
-    scored = await scoreRecords(records, detector, { batchSize: options.batchSize });
+    // sentences the model cannot read are left out of the fit (NaN), not counted as a score of 0
+    scored = (await scoreRecords(records, detector, { batchSize: options.batchSize, unscoredAs: Number.NaN })).scores;
   } finally {
     await detector.dispose();
   }

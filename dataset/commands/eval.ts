@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { CliError, UsageError } from '../../cli/errors.ts';
 import type { Device, Dtype } from '../../model/types.ts';
 import { compareScorers } from '../compare.ts';
-import { evaluate, sentenceScores, type EvalResult } from '../evaluate.ts';
+import { evaluate, notScoredNote, sentenceScores, type EvalResult, type NotScored } from '../evaluate.ts';
 import { JoinError, joinPredictions, readPredictions } from '../predictions.ts';
 import { loadModel, scoreRecords, type ModelOutput } from '../score-model.ts';
 import { readPasted, RecordError, writeJsonLines, writeTextAtomic, type ParsedRecord } from '../records.ts';
@@ -42,14 +42,18 @@ async function scoreWithModel(
   records: ParsedRecord[],
   model: string,
   options: EvalCommandOptions,
-): Promise<{ scores: number[][]; threshold?: number; name: string }> {
+): Promise<Scored> {
   const output = options.modelOutput ?? 'score';
   const detector = await loadModel(model, options);
   try {
-    const scores = await scoreRecords(records, detector, { batchSize: options.batchSize, output });
+    const { scores, notScored } = await scoreRecords(records, detector, { batchSize: options.batchSize, output });
     const name = `${detector.info.name} ${detector.info.version}`;
+    const skipped = notScored.sentences > 0 ? { notScored } : {};
+    if (notScored.sentences > 0) log(`${name}: ${notScoredNote(notScored, records.reduce((n, r) => n + r.sentences.length, 0))}`);
     // The model's threshold is for its paraphrase score; a degree threshold is fitted on the data (1% FPR).
-    return output === 'degree' ? { scores, name: `${name} (degree)` } : { scores, threshold: detector.defaultThreshold, name };
+    return output === 'degree'
+      ? { scores, name: `${name} (degree)`, ...skipped }
+      : { scores, threshold: detector.defaultThreshold, name, ...skipped };
   } finally {
     await detector.dispose();
   }
@@ -60,6 +64,8 @@ interface Scored {
   scores: number[][];
   /** The model's default threshold (models only). */
   threshold?: number;
+  /** Sentences the model left unscored (models only, when there were any). */
+  notScored?: NotScored;
 }
 
 /** Prediction files first, then models, each in the order given; names are made unique. */
@@ -111,7 +117,8 @@ export async function runEval(options: EvalCommandOptions): Promise<void> {
       const given = options.threshold !== undefined;
       const threshold = options.threshold ?? s.threshold;
       const thresholdSource = given ? 'given' : s.threshold !== undefined ? "the model's default threshold" : undefined;
-      return evaluate(records, s.scores, { by: options.by, threshold, thresholdSource, bootstrap });
+      const result = evaluate(records, s.scores, { by: options.by, threshold, thresholdSource, bootstrap });
+      return s.notScored ? { ...result, not_scored: s.notScored } : result;
     });
     if (scored.length === 1) {
       const [result] = results as [EvalResult];

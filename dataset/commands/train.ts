@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { CliError, UsageError } from '../../cli/errors.ts';
-import { renderCard, type CrossFamily } from '../card.ts';
+import { renderCard, wilson, type CrossFamily, type HumanFpr } from '../card.ts';
 import { evaluate, type EvalResult } from '../evaluate.ts';
-import { readPasted, writeTextAtomic } from '../records.ts';
+import { readPasted, writeTextAtomic, type ParsedRecord } from '../records.ts';
 import { loadModel, scoreRecords } from '../score-model.ts';
 import { generatedFile, runBuild } from './build.ts';
 import { runCalibrate } from './calibrate.ts';
@@ -63,13 +63,46 @@ async function evaluateSplit(modelDir: string, data: string, by: string[], boots
   const { records } = await readPasted(data);
   const detector = await loadModel(modelDir);
   try {
-    const scores = await scoreRecords(records, detector);
-    return evaluate(records, scores, {
+    const { scores, notScored } = await scoreRecords(records, detector);
+    const result = evaluate(records, scores, {
       by,
       threshold: detector.defaultThreshold,
       thresholdSource: "the model's default threshold",
       bootstrap: bootstrap ? { replicates: bootstrap, seed: 13 } : undefined,
     });
+    return notScored.sentences > 0 ? { ...result, not_scored: notScored } : result;
+  } finally {
+    await detector.dispose();
+  }
+}
+
+/** Human documents of a source (untouched originals and passages), from the given splits. */
+async function humanDocuments(data: string, splits: string[], source: string): Promise<ParsedRecord[]> {
+  const out: ParsedRecord[] = [];
+  for (const split of splits) {
+    const { records } = await readPasted(join(data, `${split}.jsonl`));
+    out.push(...records.filter((r) => r.fields.source === source && ['original', 'human'].includes(String(r.fields.construction))));
+  }
+  return out;
+}
+
+/** FPR at the model's threshold on Brown (1961) test passages and on the TOEFL essays of non-native writers
+ * (source detector-bias; test and validation, too few in test alone), with Wilson 95% intervals. */
+async function humanFalsePositives(modelDir: string, data: string): Promise<HumanFpr[]> {
+  const sets = [
+    { name: 'Brown corpus, 1961 (test)', records: await humanDocuments(data, ['test'], 'brown') },
+    { name: 'TOEFL and student essays, non-native writers (detector-bias; test + validation)', records: await humanDocuments(data, ['test', 'validation'], 'detector-bias') },
+  ].filter((s) => s.records.length > 0);
+  if (!sets.length) return [];
+  const detector = await loadModel(modelDir);
+  try {
+    const out: HumanFpr[] = [];
+    for (const s of sets) {
+      const scores = (await scoreRecords(s.records, detector)).scores.flat();
+      const flagged = scores.filter((x) => x >= detector.defaultThreshold).length;
+      out.push({ name: s.name, documents: s.records.length, sentences: scores.length, flagged, fpr: flagged / scores.length, ci: wilson(flagged, scores.length) });
+    }
+    return out;
   } finally {
     await detector.dispose();
   }
@@ -126,6 +159,8 @@ export async function runTrain(o: TrainOptions): Promise<void> {
   if (existsSync(generated)) {
     evals['test, LLM-written texts'] = await cached(join(o.run, 'eval-test-generated.json'), () => evaluateSplit(modelDir, generated, ['source'], 0));
   }
+  // human writing that users ask about: text from before LLMs existed, and non-native writers' essays
+  const fairness = await cached(join(o.run, 'eval-human.json'), () => humanFalsePositives(modelDir, o.data));
   // 6. families held out
   let crossfamily: CrossFamily | undefined;
   if (o.families !== '') {
@@ -147,6 +182,7 @@ export async function runTrain(o: TrainOptions): Promise<void> {
   const card = renderCard({
     config: await readJson(join(modelDir, 'config.json')),
     evals,
+    fairness,
     crossfamily,
     files,
     commands: [

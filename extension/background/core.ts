@@ -9,13 +9,14 @@ import {
   ok,
   unwrap,
   type BackgroundRequest,
-  type ChunkResult,
   type ContentRequest,
   type HostRequest,
   type HostState,
   type PageSummary,
   type Reply,
   type ScanTrigger,
+  type ScoreJob,
+  type ScoreReply,
 } from '../shared/messages.ts';
 import { apiPermissions, loadSettings, normaliseOrigin, originPattern, type Settings } from '../shared/settings.ts';
 
@@ -25,6 +26,7 @@ export interface ModelPort {
 }
 
 export const MENU_ID = 'ptd-check-selection';
+export const FIELD_MENU_ID = 'ptd-check-field';
 const AUTO_SCRIPT_ID = 'ptd-auto-scan';
 const CONTENT_FILE = 'content.js';
 
@@ -61,6 +63,23 @@ async function setBadge(tabId: number, summary: PageSummary | undefined): Promis
   const text = summary && summary.state === 'done' && summary.flagged > 0 ? String(summary.flagged) : '';
   await browser.action.setBadgeText({ tabId, text }).catch(() => undefined);
   await browser.action.setBadgeBackgroundColor({ tabId, color: '#b3261e' }).catch(() => undefined);
+  await browser.action.setTitle({ tabId, title: 'Scan this page with ptd' }).catch(() => undefined);
+}
+
+/**
+ * A context-menu or shortcut action failed: say so on the page (a short notice), or, where ptd cannot touch the
+ * page (browser pages, the store), with a "!" badge whose tooltip holds the reason.
+ */
+async function notify(tabId: number | undefined, err: unknown): Promise<void> {
+  const text = err instanceof Error ? err.message.replace(/^tab \d+: /, '') : String(err);
+  if (tabId === undefined) return;
+  try {
+    await sendToTab(tabId, { target: 'content', type: 'notice', text });
+  } catch {
+    await browser.action.setBadgeText({ tabId, text: '!' }).catch(() => undefined);
+    await browser.action.setBadgeBackgroundColor({ tabId, color: '#5f6368' }).catch(() => undefined);
+    await browser.action.setTitle({ tabId, title: `ptd: ${text}` }).catch(() => undefined);
+  }
 }
 
 export async function scanTab(tabId: number, trigger: ScanTrigger): Promise<PageSummary> {
@@ -77,8 +96,16 @@ export async function checkSelection(tabId: number): Promise<PageSummary> {
   return summary;
 }
 
+export async function checkField(tabId: number): Promise<PageSummary> {
+  await ensureContent(tabId);
+  const { summary } = await sendToTab<{ summary: PageSummary }>(tabId, { target: 'content', type: 'scan-field' });
+  await setBadge(tabId, summary);
+  return summary;
+}
+
 /** POST /v1/detect of a ptd API (API mode only; the user opted in and was told page text is sent there). */
-async function scoreWithApi(settings: Settings, text: string): Promise<ChunkResult> {
+async function scoreWithApi(settings: Settings, job: ScoreJob): Promise<ScoreReply> {
+  const text = job.text;
   if (!settings.apiUrl) throw new Error('API mode is on but no API URL is set (Options).');
   const origin = normaliseOrigin(settings.apiUrl);
   if (!origin) throw new Error(`API mode is on but ${settings.apiUrl} is not an http(s) URL (Options).`);
@@ -91,7 +118,8 @@ async function scoreWithApi(settings: Settings, text: string): Promise<ChunkResu
   const res = await fetch(`${settings.apiUrl.replace(/\/+$/, '')}/v1/detect`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(settings.apiKey ? { 'x-api-key': settings.apiKey } : {}) },
-    body: JSON.stringify({ text }),
+    // evidence is on by default on the server: the field is sent only to turn it off (an older server would refuse it)
+    body: JSON.stringify({ text, ...(job.evidence ? {} : { evidence: false }), ...(job.threshold === undefined ? {} : { threshold: job.threshold }) }),
   });
   if (!res.ok) {
     let reason = res.statusText;
@@ -104,7 +132,8 @@ async function scoreWithApi(settings: Settings, text: string): Promise<ChunkResu
     throw new Error(`The ptd API answered ${res.status}: ${reason}`);
   }
   const result = (await res.json()) as DetectionResult;
-  return { result, ms: Date.now() - started, mode: 'api', thresholds: [] };
+  const update = { sentences: result.sentences, windowsDone: 1, windows: 1, result, ms: Date.now() - started };
+  return { job: null, update, mode: 'api', thresholds: [] };
 }
 
 /** Registers the auto-scan content script for the sites the user chose and granted. */
@@ -127,10 +156,16 @@ export async function syncAutoScan(): Promise<string[]> {
   return granted;
 }
 
+/** A scan that ended in an error state is a failure of the action that started it (the shortcut says so). */
+async function failOnError(summary: PageSummary): Promise<void> {
+  if (summary.state === 'error') throw new Error(summary.error ?? 'the scan failed');
+}
+
 export function startBackground(port: ModelPort, hostStateNow: () => Promise<HostState>): void {
   const setupMenu = async () => {
     await browser.contextMenus.removeAll();
     browser.contextMenus.create({ id: MENU_ID, title: 'Check selection with ptd', contexts: ['selection'] });
+    browser.contextMenus.create({ id: FIELD_MENU_ID, title: 'Check this field with ptd', contexts: ['editable'] });
   };
   browser.runtime.onInstalled.addListener(() => {
     void setupMenu();
@@ -138,16 +173,20 @@ export function startBackground(port: ModelPort, hostStateNow: () => Promise<Hos
   });
 
   browser.contextMenus.onClicked.addListener((info, tab) => {
-    if (info.menuItemId !== MENU_ID || tab?.id === undefined) return;
-    void checkSelection(tab.id).catch((err: unknown) => console.warn('[ptd]', err));
+    if (tab?.id === undefined) return;
+    const tabId = tab.id;
+    const action = info.menuItemId === MENU_ID ? checkSelection : info.menuItemId === FIELD_MENU_ID ? checkField : null;
+    if (!action) return;
+    void (async () => failOnError(await action(tabId)))().catch((err: unknown) => notify(tabId, err));
   });
 
   browser.commands.onCommand.addListener((command, tab) => {
+    let tabId = tab?.id;
     void (async () => {
-      const tabId = tab?.id ?? (await activeTabId());
-      if (command === 'scan-page') await scanTab(tabId, 'command');
-      else if (command === 'check-selection') await checkSelection(tabId);
-    })().catch((err: unknown) => console.warn('[ptd]', err));
+      tabId ??= await activeTabId();
+      if (command === 'scan-page') await failOnError(await scanTab(tabId, 'command'));
+      else if (command === 'check-selection') await failOnError(await checkSelection(tabId));
+    })().catch((err: unknown) => notify(tabId, err));
   });
 
   const handle = async (msg: BackgroundRequest): Promise<Reply<object>> => {
@@ -156,17 +195,24 @@ export function startBackground(port: ModelPort, hostStateNow: () => Promise<Hos
         return ok({ summary: await scanTab(msg.tabId ?? (await activeTabId()), msg.trigger ?? 'popup') });
       case 'check-selection':
         return ok({ summary: await checkSelection(msg.tabId ?? (await activeTabId())) });
+      case 'check-field':
+        return ok({ summary: await checkField(msg.tabId ?? (await activeTabId())) });
       case 'clear-tab': {
         const tabId = msg.tabId ?? (await activeTabId());
         await sendToTab(tabId, { target: 'content', type: 'clear' }).catch(() => undefined);
         await setBadge(tabId, undefined);
         return ok();
       }
-      case 'score': {
+      case 'score-start': {
         const settings = await loadSettings();
-        if (settings.mode === 'api') return ok(await scoreWithApi(settings, msg.text));
-        return port.request({ target: 'offscreen', type: 'host-score', text: msg.text, threshold: msg.threshold, device: settings.device });
+        const { target: _t, type: _k, ...job } = msg;
+        if (settings.mode === 'api') return ok(await scoreWithApi(settings, job));
+        return port.request({ ...job, target: 'offscreen', type: 'host-start', device: settings.device });
       }
+      case 'score-next':
+        return port.request({ target: 'offscreen', type: 'host-next', job: msg.job });
+      case 'score-cancel':
+        return port.request({ target: 'offscreen', type: 'host-cancel', job: msg.job });
       case 'host-state':
         return ok({ state: await hostStateNow(), mode: (await loadSettings()).mode });
       case 'warm-up': {

@@ -1,7 +1,7 @@
-// The hover card: score, label, degree and model of the sentence under the pointer. Lives in a shadow root
+// The hover card: score, label, degree, evidence and model of the sentence under the pointer. Lives in a shadow root
 // on a fixed-position host appended to <html> (not <body>), with pointer-events off: it adds no text to the page's
 // content and never shifts layout. Text is set with textContent only (no page-derived HTML).
-import { colourFor, describeSentence, type ColourScheme } from '../../model/palette.ts';
+import { colourFor, describeSentence, type ColourScheme, type DescribedSentence } from '../../model/palette.ts';
 import { UI_ATTRIBUTE } from './extract.ts';
 
 const CARD_CSS = `
@@ -23,15 +23,16 @@ export class HoverCard {
   show(
     x: number,
     y: number,
-    sentence: { score: number; degree?: number; truncated?: boolean },
+    sentence: DescribedSentence & { score: number },
     threshold: number,
     scheme: ColourScheme,
     model?: { name: string; version?: string },
+    extra: string[] = [],
   ): void {
     const box = this.ensure();
     const words = describeSentence(sentence, threshold, model);
     box.replaceChildren();
-    words.lines.forEach((line, i) => {
+    [...words.lines, ...extra].forEach((line, i) => {
       const div = this.doc.createElement('div');
       div.className = i === 0 ? 'title' : 'line';
       div.textContent = line;

@@ -1,31 +1,31 @@
-// The content script: thin. It reads the page's main text, asks the background to score it chunk by chunk, and
-// paints results as they arrive. It never loads a model and never changes the page's text or layout.
+// The content script: thin. It reads the page's text, has it scored through the runtime's own windows (model/,
+// progressively: the part on screen first) and paints sentences as their scores arrive. It never loads a model and
+// never changes the page's text or layout.
 import browser from 'webextension-polyfill';
 import { sendToBackground } from '../shared/send.ts';
 import { isColourScheme, type ColourScheme } from '../../model/palette.ts';
-import type { DetectionResult, ModelInfo, Threshold } from '../../model/types.ts';
+import { skipReasonText } from '../../model/readable.ts';
+import type { DetectionResult, Evidence, ModelInfo, SkipReason, Threshold } from '../../model/types.ts';
 import {
   fail,
   isMessageFor,
   ok,
   type BackgroundRequest,
-  type ChunkResult,
   type ContentRequest,
   type PageState,
   type PageSummary,
   type Reply,
   type ScanTrigger,
+  type ScanUpdate,
+  type ScoreReply,
 } from '../shared/messages.ts';
 import { loadSettings, type Settings } from '../shared/settings.ts';
 import { countAt } from '../shared/summary.ts';
 import { HoverCard } from './card.ts';
-import { chunkText, extractText, findMainRoot, rangesFor, UI_ATTRIBUTE, type Extraction } from './extract.ts';
+import { extractText, findMainRoot, isEditable, rangesFor, type Extraction, type LeftOut } from './extract.ts';
 import { Painter, type PaintedSentence } from './highlight.ts';
-
-/** Characters per scoring request: small enough to paint the first results quickly, big enough for context. */
-const CHUNK_CHARS = 3000;
-/** Wait this long after the page changes before re-scanning it. */
-const RESCAN_DELAY_MS = 2000;
+import { mattersForRescan, SettlingTimer } from './rescan.ts';
+import { visibleRange } from './viewport.ts';
 
 const root = document.documentElement;
 
@@ -36,18 +36,34 @@ async function send<T extends object>(msg: BackgroundRequest): Promise<T> {
   return reply;
 }
 
+/** Why a page gave no text to score, in words for the popup. */
+function whyEmpty(left: LeftOut): string {
+  if (left.editable > 0) {
+    return 'Its text is in text boxes or editors, which ptd reads only when asked: click into one and choose "Check this field with ptd" from the right-click menu, or select text and use "Check selection".';
+  }
+  if (left.crossOriginFrames > 0) return 'Its text is inside frames from another site, which ptd cannot read.';
+  return 'ptd reads the paragraphs of the main content; this page has none (only menus, headings, images, code or nothing).';
+}
+
+type ScanKind = ScanTrigger | 'rescan' | 'selection' | 'field';
+
 class PageController {
   private settings: Settings | null = null;
   private painter: Painter | null = null;
   private card = new HoverCard(document);
   private state: PageState = 'idle';
   private scanId = 0;
+  /** The job of the scan in progress (asked for more until done), to cancel when superseded. */
+  private job: string | null = null;
   private sentences = 0;
-  private chunks = 0;
-  private chunksDone = 0;
+  private skipped = new Map<SkipReason, number>();
+  private windows = 0;
+  private windowsDone = 0;
   private ms: number | undefined;
   private firstPaintMs: number | undefined;
+  private doneMs: number | undefined;
   private modelMs = 0;
+  private evidenceMs: number | undefined;
   private model: ModelInfo | undefined;
   private mode: 'local' | 'api' | undefined;
   private thresholds: Threshold[] = [];
@@ -55,14 +71,20 @@ class PageController {
   private override: number | null | undefined; // set from the popup; undefined = use settings
   private trigger: PageSummary['trigger'];
   private error: string | undefined;
-  /** Chunk text → result, so a re-scan of a changed page only scores what is new. */
-  private cache = new Map<string, DetectionResult>();
+  private empty: string | undefined;
+  private unreliable: string | undefined;
+  /** Evidence was asked for in the last scan (a sentence flagged later by a lower threshold has none yet). */
+  private evidenceAsked = false;
+  /** The text and result of the last scan (re-scans compare the text; tests compare the result with `ptd score`). */
+  private lastText = '';
+  private lastResult: DetectionResult | undefined;
   private observer: MutationObserver | null = null;
-  private rescanTimer: ReturnType<typeof setTimeout> | undefined;
+  private timer = new SettlingTimer(() => void this.rescanIfChanged());
   private hoverFrame = 0;
+  private hoverDocs = new WeakSet<Document>();
 
   constructor() {
-    document.addEventListener('mousemove', this.onMouseMove, { passive: true, capture: true });
+    this.listenForHover(document);
     window.addEventListener('scroll', () => this.card.hide(), { passive: true, capture: true });
     browser.storage.onChanged.addListener((changes, area) => {
       if (area !== 'local') return;
@@ -76,8 +98,13 @@ class PageController {
   }
 
   get threshold(): number {
+    return this.explicitThreshold() ?? this.defaultThreshold;
+  }
+
+  /** The threshold the user chose (popup slider or options), if any; otherwise the model's default applies. */
+  private explicitThreshold(): number | undefined {
     const t = this.override !== undefined ? this.override : this.settings?.threshold;
-    return t ?? this.defaultThreshold;
+    return t ?? undefined;
   }
 
   private async ensurePainter(): Promise<Painter> {
@@ -97,12 +124,17 @@ class PageController {
   }
 
   summary(): PageSummary {
-    const scores = (this.painter?.all() ?? []).map((s) => s.score);
+    const painted = this.painter?.all() ?? [];
+    const scores = painted.map((s) => s.score);
     const counts = countAt(scores, this.threshold);
     return {
       state: this.state,
       scored: scores.length,
       sentences: this.sentences,
+      skipped: [...this.skipped.values()].reduce((a, b) => a + b, 0),
+      skippedReasons: Object.fromEntries(this.skipped) as PageSummary['skippedReasons'],
+      unreliable: this.unreliable,
+      empty: this.empty,
       flagged: counts.flagged,
       borderline: counts.borderline,
       paraphrasedFraction: counts.paraphrasedFraction,
@@ -113,9 +145,12 @@ class PageController {
       mode: this.mode,
       ms: this.ms,
       firstPaintMs: this.firstPaintMs,
+      doneMs: this.doneMs,
       modelMs: this.modelMs,
-      chunks: this.chunks,
-      chunksDone: this.chunksDone,
+      evidenceMs: this.evidenceMs,
+      windows: this.windows,
+      windowsDone: this.windowsDone,
+      explained: painted.filter((s) => s.evidence !== undefined && s.score >= this.threshold).length,
       scores,
       trigger: this.trigger,
       error: this.error,
@@ -123,110 +158,243 @@ class PageController {
     };
   }
 
+  pageText(): { text: string; result?: DetectionResult } {
+    return { text: this.lastText, result: this.lastResult };
+  }
+
   clear(): void {
     this.scanId++;
+    this.cancelJob();
     this.stopObserving();
     this.painter?.clear();
     this.card.remove();
-    this.sentences = 0;
-    this.chunks = 0;
-    this.chunksDone = 0;
-    this.ms = undefined;
-    this.modelMs = 0;
+    this.reset();
     this.error = undefined;
     this.state = 'idle';
     root.removeAttribute('data-ptd-state');
     root.removeAttribute('data-ptd-flagged');
   }
 
-  /** Scans the page's main text: extract → chunks → score each → paint each as it arrives. */
+  private reset(): void {
+    this.sentences = 0;
+    this.skipped.clear();
+    this.windows = 0;
+    this.windowsDone = 0;
+    this.ms = undefined;
+    this.firstPaintMs = undefined;
+    this.doneMs = undefined;
+    this.modelMs = 0;
+    this.evidenceMs = undefined;
+    this.empty = undefined;
+    this.unreliable = undefined;
+    this.lastResult = undefined;
+  }
+
+  /** Scans the page's main text (same-origin frames and form text included) and paints it as scores arrive. */
   async scan(trigger: ScanTrigger | 'rescan'): Promise<PageSummary> {
+    const ex = extractText(findMainRoot(document));
+    // A re-scan paints all at once when done (no flicker, the old marks stay until then); a scan paints as it goes.
+    return this.run(trigger, ex, {
+      progressive: trigger !== 'rescan',
+      priority: trigger === 'rescan' ? null : visibleRange(ex, window),
+      observe: true,
+    });
+  }
+
+  /** Scores the selected text and paints its sentences (the context menu and the selection command). */
+  async scanSelection(): Promise<PageSummary> {
+    const field = textBox(deepActiveElement(document));
+    if (field && field.selectionEnd !== null && field.selectionStart !== null && field.selectionEnd > field.selectionStart) {
+      return this.scanTextBox(field, field.value.slice(field.selectionStart, field.selectionEnd), 'selection');
+    }
+    const selection = selectionIn(document);
+    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) throw new Error('Select some text first.');
+    const range = selection.getRangeAt(0);
+    let container: Node = range.commonAncestorContainer;
+    if (container.nodeType !== 1) container = container.parentNode ?? document.body;
+    const ex = extractText(container, { within: range, editable: true });
+    if (!ex.text.trim()) throw new Error('The selection holds no readable text.');
+    const summary = await this.run('selection', ex, { progressive: false, priority: null, observe: false });
+    const rect = range.getBoundingClientRect();
+    this.report(rect.left, rect.bottom + 8, 'selected');
+    return summary;
+  }
+
+  /** Scores the focused text box or editor ("Check this field with ptd"). */
+  async scanField(): Promise<PageSummary> {
+    const active = deepActiveElement(document);
+    const box = textBox(active);
+    if (box) return this.scanTextBox(box, box.value, 'field');
+    let editor: Element | null = active;
+    while (editor?.parentElement && isEditable(editor.parentElement)) editor = editor.parentElement;
+    if (!editor || !isEditable(editor)) throw new Error('Click into a text box or an editor first, then choose "Check this field with ptd".');
+    const ex = extractText(editor, { editable: true });
+    if (!ex.text.trim()) throw new Error('This field is empty.');
+    const summary = await this.run('field', ex, { progressive: false, priority: null, observe: false });
+    const rect = editor.getBoundingClientRect();
+    this.report(rect.left, rect.bottom + 8, 'in this field');
+    return summary;
+  }
+
+  /** A textarea or text input has no text nodes to paint: its results are shown in a card next to it. */
+  private async scanTextBox(box: HTMLTextAreaElement | HTMLInputElement, text: string, kind: 'selection' | 'field'): Promise<PageSummary> {
+    if (!text.trim()) throw new Error(kind === 'field' ? 'This field is empty.' : 'Select some text first.');
+    const ex: Extraction = { text, runs: [], left: { editable: 0, crossOriginFrames: 0 } };
+    const summary = await this.run(kind, ex, { progressive: false, priority: null, observe: false });
+    const rect = box.getBoundingClientRect();
+    const frame = box.ownerDocument.defaultView?.frameElement?.getBoundingClientRect();
+    this.report((frame?.left ?? 0) + rect.left, (frame?.top ?? 0) + rect.bottom + 8, kind === 'field' ? 'in this field' : 'selected', true);
+    return summary;
+  }
+
+  /** The result of a selection or field check, in a card: counts, and for a text box its flagged sentences. */
+  private report(x: number, y: number, where: string, listFlagged = false): void {
+    const s = this.summary();
+    if (s.state !== 'done' || !this.lastResult) return;
+    const r = this.lastResult;
+    const lines = [`ptd: ${s.flagged} of ${s.scored} sentences ${where} likely paraphrased`];
+    if (s.skipped) lines.push(...skippedLines(this.skipped));
+    lines.push(r.reliable ? `Highest score ${Math.round(r.score * 100)}%` : `Not reliable: ${skipReasonText(r.reason ?? 'too-short')}.`);
+    if (listFlagged) {
+      for (const p of (this.painter?.all() ?? []).filter((p) => p.score >= this.threshold).slice(0, 4)) {
+        const text = this.lastText.slice(p.start, p.end);
+        const words = p.evidence?.length ? ` — ${p.evidence.map((e) => `“${e.text}”`).join(', ')}` : '';
+        lines.push(`${Math.round(p.score * 100)}%: ${text.length > 70 ? `${text.slice(0, 69)}…` : text}${words}`);
+      }
+    }
+    lines.push(`Model ${r.model.name} ${r.model.version} on ${r.model.device}`);
+    this.card.message(x, y, lines);
+    setTimeout(() => this.card.hide(), listFlagged ? 12_000 : 6000);
+  }
+
+  /** A short message on the page (a failed context-menu or shortcut action). */
+  notice(text: string): void {
+    this.card.message(Math.max(8, window.innerWidth - 340), 12, ['ptd', text]);
+    setTimeout(() => this.card.hide(), 6000);
+  }
+
+  /** Extract → score through the runtime's windows (progressively) → paint; the one path of every scan. */
+  private async run(
+    trigger: ScanKind,
+    ex: Extraction,
+    how: { progressive: boolean; priority: { start: number; end: number } | null; observe: boolean },
+  ): Promise<PageSummary> {
     const id = ++this.scanId;
+    this.cancelJob();
     this.stopObserving();
+    // Watched from the start: text that arrives during the scan is re-scanned after it.
+    if (how.observe) this.observe();
     const painter = await this.ensurePainter();
     this.settings = await loadSettings();
-    this.trigger = trigger === 'rescan' ? this.trigger : trigger;
+    if (trigger !== 'rescan') this.trigger = trigger;
     const started = performance.now();
     this.setState('scanning');
     this.error = undefined;
-    const mainRoot = findMainRoot(document);
-    const ex = extractText(mainRoot);
-    const chunks = chunkText(ex.text, CHUNK_CHARS);
-    painter.clear();
     this.card.hide();
-    this.chunks = chunks.length;
-    this.chunksDone = 0;
-    this.sentences = 0;
-    this.modelMs = 0;
-    this.ms = undefined;
-    this.firstPaintMs = undefined;
+    if (how.progressive) painter.clear();
+    this.reset();
+    this.lastText = ex.text;
     this.publishCounts();
-    try {
-      for (const chunk of chunks) {
-        const text = ex.text.slice(chunk.start, chunk.end);
-        const result = await this.scoreChunk(text);
-        if (id !== this.scanId) return this.summary(); // superseded by a newer scan or a clear
-        this.paintResult(ex, chunk.start, result);
-        if (this.chunksDone === 0) this.firstPaintMs = Math.round(performance.now() - started);
-        this.chunksDone++;
-        this.publishCounts();
-      }
-      this.ms = Math.round(performance.now() - started);
+    if (!ex.text.trim()) {
+      painter.clear();
+      this.empty = whyEmpty(ex.left);
       this.setState('done');
-      this.observe(mainRoot, ex.text.length);
+      return this.summary();
+    }
+    const collected: PaintedSentence[] = [];
+    this.evidenceAsked = this.settings.evidence;
+    const explicit = this.explicitThreshold();
+    try {
+      let reply = await send<ScoreReply>({
+        target: 'background',
+        type: 'score-start',
+        text: ex.text,
+        ...(how.priority ? { priority: how.priority } : {}),
+        ...(explicit === undefined ? {} : { threshold: explicit }),
+        evidence: this.settings.evidence,
+      });
+      this.job = reply.job;
+      this.mode = reply.mode;
+      if (reply.thresholds.length) this.thresholds = reply.thresholds;
+      if (reply.defaultThreshold !== undefined) this.defaultThreshold = reply.defaultThreshold;
+      for (;;) {
+        if (id !== this.scanId) return this.summary(); // superseded by a newer scan or a clear (the job is cancelled)
+        const items = this.take(ex, reply.update);
+        if (how.progressive && items.length) {
+          painter.add(items);
+          this.firstPaintMs ??= Math.round(performance.now() - started);
+          this.publishCounts();
+        } else collected.push(...items);
+        // every sentence painted (evidence, when asked for, comes after)
+        if (how.progressive && reply.update.windowsDone === reply.update.windows) this.ms ??= Math.round(performance.now() - started);
+        const result = reply.update.result;
+        if (result) {
+          if (!how.progressive) {
+            painter.replace(collected);
+            this.firstPaintMs = Math.round(performance.now() - started);
+          }
+          this.ms ??= Math.round(performance.now() - started);
+          this.finish(result, explicit === undefined);
+          break;
+        }
+        if (!reply.job) throw new Error('the model host ended the scan without a result');
+        reply = await send<ScoreReply>({ target: 'background', type: 'score-next', job: reply.job });
+        this.job = reply.job;
+      }
+      this.job = null;
+      this.doneMs = Math.round(performance.now() - started);
+      this.setState('done');
+      this.publishCounts();
     } catch (err) {
       if (id !== this.scanId) return this.summary();
+      this.job = null;
       this.fail(err);
     }
     return this.summary();
   }
 
-  /** Scores the selected text and paints its sentences (the context menu and the selection command). */
-  async scanSelection(): Promise<PageSummary> {
-    const selection = window.getSelection();
-    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) throw new Error('Select some text first.');
-    const range = selection.getRangeAt(0);
-    const id = ++this.scanId;
-    this.stopObserving();
-    const painter = await this.ensurePainter();
-    this.settings = await loadSettings();
-    this.trigger = 'selection';
-    const started = performance.now();
-    this.setState('scanning');
-    painter.clear();
-    let container: Node = range.commonAncestorContainer;
-    if (container.nodeType !== 1) container = container.parentNode ?? document.body;
-    const ex = extractText(container, { within: range });
-    if (!ex.text.trim()) {
-      this.fail(new Error('The selection holds no readable text.'));
-      return this.summary();
+  /** Sentences of an update: the scored ones as painted records, the skipped ones counted by reason. */
+  private take(ex: Extraction, update: ScanUpdate): PaintedSentence[] {
+    this.modelMs = update.ms;
+    if (update.evidenceMs !== undefined) this.evidenceMs = update.evidenceMs;
+    this.windows = update.windows;
+    this.windowsDone = update.windowsDone;
+    const items: PaintedSentence[] = [];
+    for (const s of update.sentences) {
+      this.sentences++;
+      if (s.score === null) {
+        this.skipped.set(s.skipped, (this.skipped.get(s.skipped) ?? 0) + 1);
+        continue;
+      }
+      items.push({
+        index: s.index,
+        start: s.start,
+        end: s.end,
+        score: s.score,
+        degree: s.degree,
+        truncated: s.truncated,
+        ranges: rangesFor(ex, s.start, s.end),
+      });
     }
-    this.chunks = 1;
-    this.chunksDone = 0;
-    this.sentences = 0;
-    this.modelMs = 0;
-    this.firstPaintMs = undefined;
-    try {
-      const result = await this.scoreChunk(ex.text);
-      if (id !== this.scanId) return this.summary();
-      this.paintResult(ex, 0, result);
-      this.chunksDone = 1;
-      this.ms = Math.round(performance.now() - started);
-      this.setState('done');
-      this.publishCounts();
-      const s = this.summary();
-      const rect = range.getBoundingClientRect();
-      this.card.message(rect.left, rect.bottom + 8, [
-        `ptd: ${s.flagged} of ${s.scored} selected sentences likely paraphrased`,
-        result.reliable ? `Highest score ${Math.round(result.score * 100)}%` : 'Too short to judge reliably (under 2 sentences or 30 words).',
-        `Model ${result.model.name} ${result.model.version} on ${result.model.device}`,
-      ]);
-      setTimeout(() => this.card.hide(), 6000);
-    } catch (err) {
-      if (id !== this.scanId) return this.summary();
-      this.fail(err);
-    }
-    return this.summary();
+    return items;
+  }
+
+  private finish(result: DetectionResult, modelDefault: boolean): void {
+    this.lastResult = result;
+    this.model = result.model;
+    // No threshold sent: the result's threshold is the model's default (API mode learns it this way).
+    if (modelDefault && this.defaultThreshold !== result.threshold) this.defaultThreshold = result.threshold;
+    this.painter?.setThreshold(this.threshold);
+    const evidence = new Map<number, Evidence[]>();
+    for (const s of result.sentences) if (s.evidence) evidence.set(s.index, s.evidence);
+    this.painter?.setEvidence(evidence);
+    this.unreliable = result.reliable ? undefined : skipReasonText(result.reason ?? 'too-short');
+  }
+
+  private cancelJob(): void {
+    if (!this.job) return;
+    void send({ target: 'background', type: 'score-cancel', job: this.job }).catch(() => undefined);
+    this.job = null;
   }
 
   setThreshold(threshold: number | null): PageSummary {
@@ -251,72 +419,99 @@ class PageController {
     console.warn('[ptd]', this.error);
   }
 
-  private async scoreChunk(text: string): Promise<DetectionResult> {
-    const cached = this.cache.get(text);
-    if (cached) return cached;
-    const reply = await send<ChunkResult>({ target: 'background', type: 'score', text });
-    this.modelMs += reply.ms;
-    this.mode = reply.mode;
-    const r = reply.result;
-    this.model = r.model;
-    if (this.thresholds.length === 0 || this.defaultThreshold !== r.threshold) {
-      // The result's threshold is the model's default (no threshold is sent): labels are re-made here.
-      this.defaultThreshold = r.threshold;
-      this.thresholds = reply.thresholds;
-      this.painter?.setThreshold(this.threshold);
-    }
-    if (this.cache.size > 200) this.cache.clear();
-    this.cache.set(text, r);
-    return r;
-  }
-
-  private paintResult(ex: Extraction, offset: number, result: DetectionResult): void {
-    const items: PaintedSentence[] = result.sentences.map((s) => ({
-      start: offset + s.start,
-      end: offset + s.end,
-      score: s.score,
-      degree: s.degree,
-      truncated: s.truncated,
-      ranges: rangesFor(ex, offset + s.start, offset + s.end),
-    }));
-    this.sentences += items.length;
-    this.painter!.add(items);
-  }
-
-  private observe(target: Element, length: number): void {
+  private observe(): void {
     this.observer = new MutationObserver((records) => {
-      const ours = records.every((r) => (r.target as Element).closest?.(`[${UI_ATTRIBUTE}]`) || r.target === root);
-      if (ours) return;
-      clearTimeout(this.rescanTimer);
-      this.rescanTimer = setTimeout(() => {
-        // Re-scan only when the readable text actually changed (new comments, infinite scroll, SPA navigation).
-        const now = extractText(findMainRoot(document)).text.length;
-        if (now !== length && this.state === 'done') void this.scan('rescan');
-      }, RESCAN_DELAY_MS);
+      if (mattersForRescan(records, root)) this.timer.poke();
     });
-    this.observer.observe(document.body ?? target, { childList: true, subtree: true, characterData: true });
+    this.observer.observe(document.body ?? root, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+      characterDataOldValue: true,
+      attributes: true,
+      attributeFilter: ['hidden', 'class', 'style', 'aria-hidden'],
+    });
   }
 
   private stopObserving(): void {
     this.observer?.disconnect();
     this.observer = null;
-    clearTimeout(this.rescanTimer);
+    this.timer.cancel();
   }
 
-  private onMouseMove = (e: MouseEvent): void => {
+  /** Re-scans when the readable text changed (new comments, infinite scroll, an SPA swapping its content). */
+  private async rescanIfChanged(): Promise<void> {
+    if (this.state === 'scanning') {
+      this.timer.poke(); // a scan is still running: look again once it is done
+      return;
+    }
+    if (this.state !== 'done' || this.trigger === 'selection' || this.trigger === 'field') return;
+    if (extractText(findMainRoot(document)).text !== this.lastText) await this.scan('rescan');
+  }
+
+  private listenForHover(doc: Document): void {
+    if (this.hoverDocs.has(doc)) return;
+    this.hoverDocs.add(doc);
+    doc.addEventListener('mousemove', (e) => this.onMouseMove(e, doc), { passive: true, capture: true });
+  }
+
+  private onMouseMove(e: MouseEvent, doc: Document): void {
     if (!this.painter || this.painter.count === 0) return;
+    for (const d of this.painter.frameDocuments()) this.listenForHover(d);
     cancelAnimationFrame(this.hoverFrame);
     this.hoverFrame = requestAnimationFrame(() => {
-      const pos = caretAt(e.clientX, e.clientY, this.painter?.shadowRoots() ?? []);
+      const pos = caretAt(doc, e.clientX, e.clientY, this.painter?.shadowRoots() ?? []);
       const hit = pos && this.painter?.sentenceAt(pos.node, pos.offset);
-      if (hit) this.card.show(e.clientX, e.clientY, hit, this.threshold, this.settings?.scheme ?? 'standard', this.model);
-      else this.card.hide();
+      if (!hit) {
+        this.card.hide();
+        return;
+      }
+      // a frame's coordinates are its own: move them into the top document's
+      const frame = doc === document ? undefined : doc.defaultView?.frameElement?.getBoundingClientRect();
+      const extra = hit.score >= this.threshold && hit.evidence === undefined && this.evidenceAsked ? ['Re-scan to see which words drove this score.'] : [];
+      this.card.show(e.clientX + (frame?.left ?? 0), e.clientY + (frame?.top ?? 0), hit, this.threshold, this.settings?.scheme ?? 'standard', this.model, extra);
     });
-  };
+  }
 }
 
-function caretAt(x: number, y: number, shadowRoots: ShadowRoot[]): { node: Node; offset: number } | null {
-  const d = document as Document & {
+function skippedLines(skipped: ReadonlyMap<SkipReason, number>): string[] {
+  return [...skipped].map(([why, n]) => `${n} sentence${n === 1 ? '' : 's'} ${skipReasonText(why)}`);
+}
+
+/** The focused element, through open shadow roots and same-origin frames. */
+function deepActiveElement(doc: Document): Element | null {
+  let el: Element | null = doc.activeElement;
+  for (;;) {
+    if (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+    else if (el && (el.tagName === 'IFRAME' || el.tagName === 'FRAME')) {
+      let inner: Document | null = null;
+      try {
+        inner = (el as HTMLIFrameElement).contentDocument;
+      } catch {
+        inner = null;
+      }
+      if (!inner?.activeElement) return el;
+      el = inner.activeElement;
+    } else return el;
+  }
+}
+
+/** The selection of the document, or of the same-origin frame that holds the focus. */
+function selectionIn(doc: Document): Selection | null {
+  const active = deepActiveElement(doc);
+  const own = active?.ownerDocument ?? doc;
+  return own.getSelection?.() ?? doc.getSelection();
+}
+
+function textBox(el: Element | null): HTMLTextAreaElement | HTMLInputElement | null {
+  if (!el) return null;
+  if (el.tagName === 'TEXTAREA') return el as HTMLTextAreaElement;
+  if (el.tagName === 'INPUT' && ['text', 'search', ''].includes((el as HTMLInputElement).type)) return el as HTMLInputElement;
+  return null;
+}
+
+function caretAt(doc: Document, x: number, y: number, shadowRoots: ShadowRoot[]): { node: Node; offset: number } | null {
+  const d = doc as Document & {
     caretPositionFromPoint?: (x: number, y: number, o?: unknown) => { offsetNode: Node; offset: number } | null;
     caretRangeFromPoint?: (x: number, y: number) => Range | null;
   };
@@ -336,6 +531,13 @@ async function handle(msg: ContentRequest, controller: PageController): Promise<
       return ok({ summary: await controller.scan(msg.trigger) });
     case 'scan-selection':
       return ok({ summary: await controller.scanSelection() });
+    case 'scan-field':
+      return ok({ summary: await controller.scanField() });
+    case 'notice':
+      controller.notice(msg.text);
+      return ok();
+    case 'page-text':
+      return ok(controller.pageText());
     case 'clear':
       controller.clear();
       return ok({ summary: controller.summary() });

@@ -4,10 +4,13 @@
 // - Block elements (p, li, blockquote, div, td, …) are separated by a blank line, which the segmenter treats as a
 //   paragraph break, so a sentence never runs from one paragraph, list item or cell into the next.
 // - Headings are context breaks: their text is not scored, but they end the paragraph before them.
-// - Skipped: scripts/styles, navigation and page chrome (nav, header, footer, aside, menus, forms), editable
-//   elements, code blocks, hidden elements (`hidden`, `aria-hidden`, display:none, visibility:hidden), iframes,
-//   and ptd's own UI.
-// - Open shadow roots are read in place of their host's light children (slots read their assigned nodes).
+// - Skipped: scripts/styles, navigation and page chrome (nav, header, footer, aside, menus), form controls (inputs,
+//   buttons, labels; the text around them in a <form> is read), editable elements (read only when asked for: a
+//   selection or a field check), code blocks, hidden elements (`hidden`, `aria-hidden`, display:none,
+//   visibility:hidden), cross-origin frames, and ptd's own UI. What was left out for these reasons is counted, so
+//   that a page with nothing readable can say why.
+// - Open shadow roots are read in place of their host's light children (slots read their assigned nodes); the
+//   document of a same-origin iframe in place of the iframe.
 // - White space is collapsed as a browser renders it; <br> becomes a line break.
 
 export interface TextRun {
@@ -23,20 +26,33 @@ export interface Extraction {
   text: string;
   /** Sorted by `start`, non-overlapping. Characters not covered (paragraph breaks) map to no node. */
   runs: TextRun[];
+  /** What was not read, and why (for "nothing readable on this page"). */
+  left: LeftOut;
+}
+
+export interface LeftOut {
+  /** Characters in editors (contenteditable) and text boxes (textarea, text inputs), read only on request. */
+  editable: number;
+  /** Frames from another origin, which a page script cannot read. */
+  crossOriginFrames: number;
 }
 
 export interface ExtractOptions {
   /** Only text inside this range (a selection) is taken. */
   within?: Range;
+  /** Read contenteditable elements too (a selection in an editor, "check this field"). */
+  editable?: boolean;
   /** Skip hidden elements using computed style (default true; tests of raw structure can turn it off). */
   checkStyle?: boolean;
 }
 
 const SKIP_TAGS = new Set([
-  'SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'IFRAME', 'FRAME', 'OBJECT', 'EMBED', 'SVG', 'CANVAS', 'VIDEO', 'AUDIO',
-  'IMG', 'PICTURE', 'MATH', 'NAV', 'HEADER', 'FOOTER', 'ASIDE', 'MENU', 'FORM', 'BUTTON', 'SELECT', 'OPTION', 'TEXTAREA',
-  'INPUT', 'LABEL', 'PRE', 'DIALOG', 'HEAD', 'TITLE', 'META', 'LINK',
+  'SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'OBJECT', 'EMBED', 'SVG', 'CANVAS', 'VIDEO', 'AUDIO', 'IMG', 'PICTURE',
+  'MATH', 'NAV', 'HEADER', 'FOOTER', 'ASIDE', 'MENU', 'BUTTON', 'SELECT', 'OPTION', 'TEXTAREA', 'INPUT', 'LABEL', 'PRE',
+  'DIALOG', 'HEAD', 'TITLE', 'META', 'LINK',
 ]);
+const FRAMES = new Set(['IFRAME', 'FRAME']);
+const TEXT_INPUTS = new Set(['', 'text', 'search']);
 const SKIP_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'menu', 'menubar', 'toolbar', 'dialog', 'alert', 'search', 'tablist']);
 const HEADINGS = new Set(['H1', 'H2', 'H3', 'H4', 'H5', 'H6']);
 const BLOCKS = new Set([
@@ -50,11 +66,15 @@ export const UI_ATTRIBUTE = 'data-ptd-ui';
 
 type Pending = 0 | 1 | 2 | 3; // none, space, line break, paragraph break
 
+/** An element whose content the user edits (contenteditable, or an editor root such as role=textbox). */
+export function isEditable(el: Element): boolean {
+  const ce = el.getAttribute('contenteditable');
+  return ce !== null && ce !== 'false';
+}
+
 function isHidden(el: Element, checkStyle: boolean): boolean {
   if (el.hasAttribute('hidden') || el.getAttribute('aria-hidden') === 'true' || el.hasAttribute(UI_ATTRIBUTE)) return true;
   if (el.hasAttribute('inert')) return true;
-  const ce = el.getAttribute('contenteditable');
-  if (ce !== null && ce !== 'false') return true;
   const role = el.getAttribute('role');
   if (role && SKIP_ROLES.has(role)) return true;
   if (!checkStyle) return false;
@@ -70,6 +90,7 @@ export function extractText(root: Node, options: ExtractOptions = {}): Extractio
   const within = options.within;
   let text = '';
   const runs: TextRun[] = [];
+  const left: LeftOut = { editable: 0, crossOriginFrames: 0 };
   let pending: Pending = 0;
   let spaceAt: { node: Text; offset: number } | null = null;
 
@@ -143,8 +164,32 @@ export function extractText(root: Node, options: ExtractOptions = {}): Extractio
     }
     const el = node as Element;
     const tag = el.tagName.toUpperCase();
+    if (tag === 'TEXTAREA' || (tag === 'INPUT' && TEXT_INPUTS.has((el as HTMLInputElement).type ?? ''))) {
+      left.editable += (el as HTMLTextAreaElement).value?.length ?? 0;
+      return;
+    }
     if (SKIP_TAGS.has(tag) || isHidden(el, checkStyle)) return;
     if (within && !within.intersectsNode(el)) return;
+    if (!options.editable && isEditable(el)) {
+      left.editable += el.textContent?.length ?? 0;
+      return;
+    }
+    if (FRAMES.has(tag)) {
+      // A same-origin frame's document is read in its place (a script of another origin cannot read it).
+      let inner: Document | null = null;
+      try {
+        inner = (el as HTMLIFrameElement).contentDocument;
+      } catch {
+        inner = null;
+      }
+      if (!inner?.body) left.crossOriginFrames++;
+      else if (!within) {
+        brk(3);
+        visit(findMainRoot(inner));
+        brk(3);
+      }
+      return;
+    }
     if (tag === 'BR') {
       brk(2);
       return;
@@ -168,7 +213,7 @@ export function extractText(root: Node, options: ExtractOptions = {}): Extractio
   };
 
   visit(root);
-  return { text, runs };
+  return { text, runs, left };
 }
 
 /** The element holding the page's main content: `main`/`[role=main]`, a single `article`, else `body`. */
@@ -249,25 +294,3 @@ export function offsetOf(ex: Extraction, node: Node, offset: number): number | n
   return null;
 }
 const nodeIndex = new WeakMap<Extraction, Map<Node, TextRun[]>>();
-
-/**
- * Cuts the text into chunks of at most about `maxChars` at paragraph breaks (a paragraph longer than that is a
- * chunk of its own), so results can be scored and painted progressively. Returns [start, end) pairs.
- */
-export function chunkText(text: string, maxChars: number): Array<{ start: number; end: number }> {
-  const paragraphs: Array<{ start: number; end: number }> = [];
-  const re = /\n\n+/g;
-  let at = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (m.index > at) paragraphs.push({ start: at, end: m.index });
-    at = m.index + m[0].length;
-  }
-  if (at < text.length) paragraphs.push({ start: at, end: text.length });
-  const chunks: Array<{ start: number; end: number }> = [];
-  for (const p of paragraphs) {
-    const cur = chunks[chunks.length - 1];
-    if (cur && p.end - cur.start <= maxChars) cur.end = p.end;
-    else chunks.push({ ...p });
-  }
-  return chunks;
-}

@@ -1,15 +1,21 @@
 // Paints scored sentences with the CSS Custom Highlight API: ranges are registered in `CSS.highlights`, styled by
 // `::highlight(name)` rules in a constructed style sheet. The page's DOM text and layout are never touched, and
-// `clear()` removes everything ptd added.
+// `clear()` removes everything ptd added. Ranges in a same-origin iframe are registered in that frame's own
+// registry and styled by a sheet of its own document (each window has its highlights and sheets).
 import { allColourKeys, colourForKey, colourKey, scoreBand, type ColourScheme } from '../../model/palette.ts';
+import type { Evidence } from '../../model/types.ts';
 
 export interface PaintedSentence {
+  /** The sentence's index in the scan's result. */
+  index: number;
   /** Offsets in the page's extracted text (for summaries and hover lookup). */
   start: number;
   end: number;
   score: number;
   degree?: number;
   truncated?: boolean;
+  /** The words that drove the score, once known (flagged sentences). */
+  evidence?: Evidence[];
   ranges: Range[];
 }
 
@@ -24,7 +30,8 @@ interface HighlightCtor {
 }
 
 /** The page's highlight registry, or null where the API is missing (Firefox < 140, old Chrome). */
-export function highlightApi(win: Window & typeof globalThis = window): { registry: HighlightRegistryLike; Highlight: HighlightCtor } | null {
+export function highlightApi(win: (Window & typeof globalThis) | null = window): { registry: HighlightRegistryLike; Highlight: HighlightCtor } | null {
+  if (!win) return null;
   const css = (win as unknown as { CSS?: { highlights?: HighlightRegistryLike } }).CSS;
   const Highlight = (win as unknown as { Highlight?: HighlightCtor }).Highlight;
   if (!css?.highlights || !Highlight) return null;
@@ -49,10 +56,8 @@ export function highlightCss(threshold: number, scheme: ColourScheme): string {
 
 export class Painter {
   private sentences: PaintedSentence[] = [];
-  private sheet: CSSStyleSheet | null = null;
-  private styleEl: HTMLStyleElement | null = null;
-  private adopted = new Set<Document | ShadowRoot>();
-  private names = new Set<string>();
+  /** Per document painted in: its style sheet (or <style> fallback), the roots that adopted it, the highlight names. */
+  private docs = new Map<Document, { sheet: CSSStyleSheet | null; styleEl: HTMLStyleElement | null; adopted: Set<Document | ShadowRoot>; names: Set<string> }>();
 
   constructor(
     private readonly doc: Document,
@@ -72,6 +77,20 @@ export class Painter {
   add(items: PaintedSentence[]): void {
     this.sentences.push(...items);
     this.render();
+  }
+
+  /** Replaces everything painted at once (a re-scan: no flicker, no stale sentence left). */
+  replace(items: PaintedSentence[]): void {
+    this.sentences = [...items];
+    this.render();
+  }
+
+  /** Attaches evidence to painted sentences by index (it arrives after their scores). */
+  setEvidence(byIndex: ReadonlyMap<number, Evidence[]>): void {
+    for (const s of this.sentences) {
+      const e = byIndex.get(s.index);
+      if (e) s.evidence = e;
+    }
   }
 
   setThreshold(threshold: number): void {
@@ -110,10 +129,15 @@ export class Painter {
     for (const s of this.sentences) {
       for (const r of s.ranges) {
         const root = r.startContainer.getRootNode();
-        if (root !== this.doc && 'host' in root) out.add(root as ShadowRoot);
+        if ('host' in root) out.add(root as ShadowRoot);
       }
     }
     return [...out];
+  }
+
+  /** Documents of same-origin frames that hold painted ranges (hover is listened for there too). */
+  frameDocuments(): Document[] {
+    return [...this.docs.keys()].filter((d) => d !== this.doc);
   }
 
   /** The painted (flagged or borderline) sentence at a DOM point, for the hover card. */
@@ -134,61 +158,85 @@ export class Painter {
 
   clear(): void {
     this.sentences = [];
-    const api = highlightApi(this.doc.defaultView as Window & typeof globalThis);
-    for (const name of this.names) api?.registry.delete(name);
-    this.names.clear();
-    for (const root of this.adopted) {
-      root.adoptedStyleSheets = root.adoptedStyleSheets.filter((s) => s !== this.sheet);
+    for (const [doc, d] of this.docs) {
+      const api = highlightApi(doc.defaultView as (Window & typeof globalThis) | null);
+      for (const name of d.names) api?.registry.delete(name);
+      for (const root of d.adopted) {
+        try {
+          root.adoptedStyleSheets = root.adoptedStyleSheets.filter((sheet) => sheet !== d.sheet);
+        } catch {
+          // a frame that went away
+        }
+      }
+      d.styleEl?.remove();
     }
-    this.adopted.clear();
-    this.styleEl?.remove();
-    this.styleEl = null;
+    this.docs.clear();
+  }
+
+  private state(doc: Document) {
+    let d = this.docs.get(doc);
+    if (!d) this.docs.set(doc, (d = { sheet: null, styleEl: null, adopted: new Set(), names: new Set() }));
+    return d;
   }
 
   private render(): void {
-    const api = highlightApi(this.doc.defaultView as Window & typeof globalThis);
-    if (!api) throw new Error('This browser lacks the CSS Custom Highlight API (Chrome 105+, Firefox 140+).');
-    const byKey = new Map<string, Range[]>();
-    const roots = new Set<Document | ShadowRoot>();
+    const byDoc = new Map<Document, { keys: Map<string, Range[]>; roots: Set<Document | ShadowRoot> }>();
+    byDoc.set(this.doc, { keys: new Map(), roots: new Set() });
     for (const s of this.sentences) {
       const key = colourKey(s.score, this.threshold, s.degree);
       if (key === 'clear' || (!this.showBorderline && key.startsWith('borderline'))) continue;
-      const list = byKey.get(key) ?? [];
-      list.push(...s.ranges);
-      byKey.set(key, list);
-      for (const r of s.ranges) roots.add(r.startContainer.getRootNode() as Document | ShadowRoot);
-    }
-    for (const name of this.names) if (!byKey.has(name.slice(HIGHLIGHT_PREFIX.length))) api.registry.delete(name);
-    this.names.clear();
-    for (const [key, ranges] of byKey) {
-      const name = `${HIGHLIGHT_PREFIX}${key}`;
-      const h = new api.Highlight(...ranges);
-      // stronger colours above fainter ones where ranges meet
-      h.priority = key.startsWith('flagged') ? 2 : 1;
-      api.registry.set(name, h);
-      this.names.add(name);
-    }
-    this.installStyles(roots);
-  }
-
-  private installStyles(roots: Set<Document | ShadowRoot>): void {
-    const css = highlightCss(this.threshold, this.scheme);
-    roots.add(this.doc);
-    const Sheet = (this.doc.defaultView as unknown as { CSSStyleSheet?: typeof CSSStyleSheet })?.CSSStyleSheet;
-    if (!this.sheet && Sheet && 'replaceSync' in Sheet.prototype) {
-      try {
-        this.sheet = new Sheet();
-      } catch {
-        this.sheet = null;
+      for (const r of s.ranges) {
+        const doc = r.startContainer.ownerDocument ?? this.doc;
+        let entry = byDoc.get(doc);
+        if (!entry) byDoc.set(doc, (entry = { keys: new Map(), roots: new Set() }));
+        const list = entry.keys.get(key) ?? [];
+        list.push(r);
+        entry.keys.set(key, list);
+        entry.roots.add(r.startContainer.getRootNode() as Document | ShadowRoot);
       }
     }
-    if (this.sheet) {
-      this.sheet.replaceSync(css);
+    for (const doc of this.docs.keys()) if (!byDoc.has(doc)) byDoc.set(doc, { keys: new Map(), roots: new Set() });
+    for (const [doc, { keys, roots }] of byDoc) {
+      const api = highlightApi(doc.defaultView as (Window & typeof globalThis) | null);
+      if (!api) {
+        if (doc === this.doc) throw new Error('This browser lacks the CSS Custom Highlight API (Chrome 105+, Firefox 140+).');
+        continue;
+      }
+      const d = this.state(doc);
+      for (const name of d.names) if (!keys.has(name.slice(HIGHLIGHT_PREFIX.length))) api.registry.delete(name);
+      d.names.clear();
+      for (const [key, ranges] of keys) {
+        const name = `${HIGHLIGHT_PREFIX}${key}`;
+        const h = new api.Highlight(...ranges);
+        // stronger colours above fainter ones where ranges meet
+        h.priority = key.startsWith('flagged') ? 2 : 1;
+        api.registry.set(name, h);
+        d.names.add(name);
+      }
+      this.installStyles(doc, roots);
+    }
+  }
+
+  private installStyles(doc: Document, roots: Set<Document | ShadowRoot>): void {
+    const d = this.state(doc);
+    const css = highlightCss(this.threshold, this.scheme);
+    roots.add(doc);
+    // A constructed sheet can only be adopted by roots of the document whose window made it.
+    const Sheet = (doc.defaultView as unknown as { CSSStyleSheet?: typeof CSSStyleSheet } | null)?.CSSStyleSheet;
+    if (!d.sheet && Sheet && 'replaceSync' in Sheet.prototype) {
+      try {
+        d.sheet = new Sheet();
+      } catch {
+        d.sheet = null;
+      }
+    }
+    if (d.sheet) {
+      d.sheet.replaceSync(css);
       for (const root of roots) {
-        if (this.adopted.has(root)) continue;
+        if (d.adopted.has(root)) continue;
         try {
-          root.adoptedStyleSheets = [...root.adoptedStyleSheets, this.sheet];
-          this.adopted.add(root);
+          root.adoptedStyleSheets = [...root.adoptedStyleSheets, d.sheet];
+          d.adopted.add(root);
         } catch {
           // a root that refuses the sheet keeps the default highlight colour
         }
@@ -196,11 +244,11 @@ export class Painter {
       return;
     }
     // No constructable style sheets: one <style> in <head> (adds no text to the page body).
-    if (!this.styleEl) {
-      this.styleEl = this.doc.createElement('style');
-      this.styleEl.setAttribute('data-ptd-ui', '');
-      (this.doc.head ?? this.doc.documentElement).append(this.styleEl);
+    if (!d.styleEl) {
+      d.styleEl = doc.createElement('style');
+      d.styleEl.setAttribute('data-ptd-ui', '');
+      (doc.head ?? doc.documentElement).append(d.styleEl);
     }
-    this.styleEl.textContent = css;
+    d.styleEl.textContent = css;
   }
 }

@@ -2,7 +2,7 @@
 // here by `target: 'offscreen'`; progress is broadcast to the popup.
 import browser from 'webextension-polyfill';
 import { fail, isMessageFor, ok, type HostRequest, type Reply } from '../shared/messages.ts';
-import { getDetector, hostState, onHostState, scoreText } from './host.ts';
+import { cancelScore, getDetector, hostState, nextUpdate, onHostState, startScore } from './host.ts';
 
 onHostState((state) => {
   browser.runtime.sendMessage({ target: 'broadcast', type: 'host-state', state }).catch(() => {
@@ -12,8 +12,13 @@ onHostState((state) => {
 
 async function handle(msg: HostRequest): Promise<Reply<object>> {
   switch (msg.type) {
-    case 'host-score':
-      return ok({ ...(await scoreText(msg.text, msg.device, msg.threshold)), mode: 'local' as const });
+    case 'host-start':
+      return ok({ ...(await startScore(msg, msg.device)), mode: 'local' as const });
+    case 'host-next':
+      return ok(await nextUpdate(msg.job));
+    case 'host-cancel':
+      cancelScore(msg.job);
+      return ok();
     case 'host-state':
       return ok({ state: hostState() });
     case 'host-load':

@@ -66,6 +66,7 @@ function fill(s: Settings): void {
   );
   scheme.value = s.scheme;
   field<HTMLInputElement>('showBorderline').checked = s.showBorderline;
+  field<HTMLInputElement>('evidence').checked = s.evidence;
   sites = [...s.autoScanSites];
   renderSites();
   renderLegend(s.scheme);
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
         device: field<HTMLSelectElement>('device').value as Settings['device'],
         scheme: field<HTMLSelectElement>('scheme').value as ColourScheme,
         showBorderline: field<HTMLInputElement>('showBorderline').checked,
+        evidence: field<HTMLInputElement>('evidence').checked,
         autoScanSites: sites,
       });
       await sendToBackground({ target: 'background', type: 'sync-auto-scan' });

@@ -1,6 +1,8 @@
 // The popup: starts a scan of the current tab when the page has none, shows model loading progress on first use,
 // the page summary, and a threshold slider that re-labels instantly from the stored scores (no model run).
 import browser from 'webextension-polyfill';
+import { skipReasonText } from '../../model/readable.ts';
+import type { SkipReason } from '../../model/types.ts';
 import { sendToBackground } from '../shared/send.ts';
 import type { HostState, PageSummary, Reply } from '../shared/messages.ts';
 import { countAt, describeThreshold } from '../shared/summary.ts';
@@ -11,6 +13,8 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 let tabId: number | undefined;
 let summary: PageSummary | null = null;
 let polling: ReturnType<typeof setInterval> | undefined;
+/** The background's reason when a scan could not start (a browser page, a store page): kept over "not scanned". */
+let failure: string | undefined;
 
 async function currentTab(): Promise<number> {
   // `?tab=ID` lets tests and debugging pages point the popup at a given tab.
@@ -32,10 +36,16 @@ async function contentSummary(): Promise<PageSummary | null> {
 
 function showHost(state: HostState): void {
   const box = $('host');
-  if (state.status === 'loading') {
+  const bar = $<HTMLProgressElement>('host-progress');
+  if (state.status === 'loading' && state.phase === 'starting') {
+    // ONNX Runtime builds its session: no measure of progress, so the bar is indeterminate
     box.hidden = false;
-    $('host-text').textContent = `Loading the model (first use)… ${state.progress ?? 0}%`;
-    $<HTMLProgressElement>('host-progress').value = state.progress ?? 0;
+    $('host-text').textContent = 'Starting the model runtime (first use)…';
+    bar.removeAttribute('value');
+  } else if (state.status === 'loading') {
+    box.hidden = false;
+    $('host-text').textContent = `Loading the model files (first use)… ${state.progress ?? 0}%`;
+    bar.value = state.progress ?? 0;
   } else if (state.status === 'error') {
     box.hidden = false;
     $('host-text').textContent = `The model failed to load: ${state.error ?? 'unknown error'}`;
@@ -43,11 +53,19 @@ function showHost(state: HostState): void {
   } else box.hidden = true;
 }
 
+function skippedText(reasons: PageSummary['skippedReasons']): string {
+  return (Object.entries(reasons) as Array<[SkipReason, number]>)
+    .map(([why, n]) => `${n} sentence${n === 1 ? '' : 's'} ${skipReasonText(why)}`)
+    .join('; ');
+}
+
 function render(): void {
   const s = summary;
   const status = $('status');
+  $('notes').hidden = true;
   if (!s || s.state === 'idle') {
-    status.textContent = 'This page has not been scanned.';
+    status.textContent = failure ? `ptd cannot scan this page: ${failure}` : 'This page has not been scanned.';
+    status.className = failure ? 'error' : '';
     $('summary').hidden = true;
     $('threshold-box').hidden = true;
     return;
@@ -56,11 +74,22 @@ function render(): void {
     status.textContent = `Scan failed: ${s.error ?? 'unknown error'}`;
     status.className = 'error';
   } else if (s.state === 'scanning') {
-    status.textContent = `Scanning… ${s.chunksDone} of ${s.chunks} parts done`;
+    status.textContent = s.windows ? `Scanning… ${s.windowsDone} of ${s.windows} parts read` : 'Scanning…';
+    status.className = '';
+  } else if (s.sentences === 0) {
+    status.textContent = `Nothing readable on this page. ${s.empty ?? ''}`.trim();
+    status.className = '';
+  } else if (s.scored === 0) {
+    status.textContent = `Nothing checked: ${skippedText(s.skippedReasons)}.`;
     status.className = '';
   } else {
-    status.textContent = s.trigger === 'selection' ? 'Selection checked.' : 'Page scanned.';
+    status.textContent = s.trigger === 'selection' ? 'Selection checked.' : s.trigger === 'field' ? 'Field checked.' : 'Page scanned.';
     status.className = '';
+  }
+  if (s.state !== 'error' && (s.skipped > 0 || s.unreliable)) {
+    $('notes').hidden = false;
+    $('skipped').textContent = s.skipped > 0 && s.scored > 0 ? `Also: ${skippedText(s.skippedReasons)}.` : '';
+    $('unreliable').textContent = s.unreliable && s.scored > 0 ? `The page's score is not reliable: ${s.unreliable}.` : '';
   }
   const slider = $<HTMLInputElement>('threshold');
   const threshold = Number(slider.dataset.touched ? slider.value : s.threshold);
@@ -108,15 +137,13 @@ function poll(): void {
 }
 
 async function scan(): Promise<void> {
+  failure = undefined;
   $('status').textContent = 'Scanning…';
   poll();
   const reply = (await sendToBackground({ target: 'background', type: 'scan-tab', tabId, trigger: 'popup' })) as Reply<{
     summary: PageSummary;
   }>;
-  if (!reply.ok) {
-    $('status').textContent = reply.error;
-    $('status').className = 'error';
-  }
+  if (!reply.ok) failure = reply.error;
   await refresh();
 }
 
@@ -151,13 +178,15 @@ async function main(): Promise<void> {
   });
   $('selection').addEventListener('click', () => {
     poll();
-    void browser.runtime
-      .sendMessage({ target: 'background', type: 'check-selection', tabId })
-      .then((r) => {
-        const reply = r as Reply;
-        if (!reply.ok) $('status').textContent = reply.error;
-        return refresh();
-      });
+    void sendToBackground({ target: 'background', type: 'check-selection', tabId }).then(async (r) => {
+      const reply = r as Reply;
+      await refresh();
+      if (!reply.ok) {
+        // shown after the refresh, which would otherwise cover it with the page's state
+        $('status').textContent = reply.error.replace(/^tab \d+: /, '');
+        $('status').className = 'error';
+      }
+    });
   });
   $('options').addEventListener('click', (e) => {
     e.preventDefault();

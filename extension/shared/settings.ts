@@ -16,6 +16,8 @@ export interface Settings {
   device: Device;
   /** Paint borderline sentences faintly. */
   showBorderline: boolean;
+  /** Find the words that drove each flagged sentence's score (shown in the hover card; a little extra scan time). */
+  evidence: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -27,6 +29,7 @@ export const DEFAULT_SETTINGS: Settings = {
   threshold: null,
   device: 'auto',
   showBorderline: true,
+  evidence: true,
 };
 
 /** Keeps only known keys with valid values; anything else falls back to the default. */
@@ -44,6 +47,7 @@ export function normaliseSettings(raw: Record<string, unknown>): Settings {
   }
   if (raw.device === 'auto' || raw.device === 'wasm' || raw.device === 'webgpu') s.device = raw.device;
   if (typeof raw.showBorderline === 'boolean') s.showBorderline = raw.showBorderline;
+  if (typeof raw.evidence === 'boolean') s.evidence = raw.evidence;
   return s;
 }
 

@@ -1,6 +1,7 @@
 // `npm run bench [-- --model DIR ...] [--dtype q8,fp32] [--device auto] [--json]`
-// Speed of the runtime, tokenizer included: documents/s and tokens/s for 1, 32 and 256 documents of ~300 tokens
-// and for one 20,000-word document, plus peak memory (RSS). Each model × dtype runs in its own child process so
+// Speed of the runtime, tokenizer included: documents/s and tokens/s for 1, 32 and 256 documents of ~300 tokens,
+// a 1,500-word article without and with evidence for its flagged sentences (at the model's 5%-FPR threshold, so that
+// some are flagged) and one 20,000-word document, plus peak memory (RSS). Each model × dtype runs in its own child process so
 // that its peak RSS is its own. Without --model it measures the bundled models (model/weights/ptd-*), or the test
 // fixture when none is installed. It prints figures; it asserts nothing.
 import { spawn } from 'node:child_process';
@@ -8,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDetector } from '../analyse/detector.ts';
-import { parsePtdConfig } from '../config.ts';
+import { parsePtdConfig, thresholdFor } from '../config.ts';
 import { loadModel } from '../infer.ts';
 import { bundledModels, resolveModel } from '../node.ts';
 import type { Device, Dtype } from '../types.ts';
@@ -171,6 +172,22 @@ async function worker(model: string, dtype: Dtype, device: Device, quick: boolea
     const tokens = docs.slice(0, n).reduce((a, d) => a + d.tokens, 0);
     measures.push({ label: `${n} docs`, docs: n, tokens, seconds: median(times.wall) / 1000, ms: median(times.wall), cpuMs: median(times.cpu) });
   }
+
+  // Evidence costs a few model runs per flagged sentence: the same article without and with it.
+  const article = documentOfWords(encode, 1500, 11);
+  const threshold = thresholdFor(detector.thresholds, 0.05).threshold;
+  const plain = await timeIt(() => detector.score(article.text, { threshold }), quick ? 2 : 5);
+  measures.push({ label: '1.5k words', docs: 1, tokens: article.tokens, seconds: median(plain.wall) / 1000, ms: median(plain.wall), cpuMs: median(plain.cpu) });
+  const flagged = (await detector.score(article.text, { threshold })).sentences.filter((s) => s.label === 'paraphrased').length;
+  const explained = await timeIt(() => detector.score(article.text, { threshold, evidence: true }), quick ? 2 : 5);
+  measures.push({
+    label: `+ evidence (${flagged} flagged)`,
+    docs: 1,
+    tokens: article.tokens,
+    seconds: median(explained.wall) / 1000,
+    ms: median(explained.wall),
+    cpuMs: median(explained.cpu),
+  });
 
   const longTimes = await timeIt(() => detector.score(long.text), 1);
   measures.push({ label: '20k words', docs: 1, tokens: long.tokens, seconds: longTimes.wall[0]! / 1000, ms: longTimes.wall[0]!, cpuMs: longTimes.cpu[0]! });

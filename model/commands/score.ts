@@ -4,8 +4,9 @@ import { Option, type Command } from 'commander';
 import pc from 'picocolors';
 import { CliError, UsageError } from '../../cli/errors.ts';
 import { thresholdFor } from '../config.ts';
-import { scoreBand } from '../palette.ts';
-import type { DetectionResult, Detector, Device, Dtype } from '../types.ts';
+import { evidenceLine, scoreBand } from '../palette.ts';
+import { skipReasonText } from '../readable.ts';
+import type { DetectionResult, Detector, Device, Dtype, SkipReason } from '../types.ts';
 import { INPUT_FORMATS, readInputs, readStdin, type InputDocument, type InputFormat } from './inputs.ts';
 
 export type OutputFormat = 'pretty' | 'json' | 'jsonl';
@@ -22,6 +23,8 @@ export interface ScoreCommandOptions {
   allowRemote?: boolean;
   /** Documents per scoreMany call (output is written after each). */
   batchSize?: number;
+  /** Find the words that drove each flagged sentence's score (on unless --no-evidence). */
+  evidence?: boolean;
 }
 
 export interface ScoreIO {
@@ -98,9 +101,25 @@ export function summaryLine(result: DetectionResult, detector: Detector, source?
     `threshold ${result.threshold.toFixed(2)} (${thresholdNote(detector, result.threshold)})`,
     `${result.model.name} ${result.model.version} ${result.model.dtype} on ${result.model.device}`,
   ];
+  if (result.coverage.skipped) parts.push(skippedNote(result));
   if (result.coverage.truncated) parts.push(`${result.coverage.truncated} sentence(s) too long, cut before scoring`);
-  if (!result.reliable) parts.push('too short to judge reliably (under 2 sentences or 30 words)');
+  if (!result.reliable) parts.push(`not reliable: ${skipReasonText(result.reason ?? 'too-short')}`);
   return `${source ? `${source}: ` : ''}${parts.join(' · ')}`;
+}
+
+/** `3 not checked (2 not English, 1 no words to read)`. */
+export function skippedNote(result: DetectionResult): string {
+  const by = new Map<SkipReason, number>();
+  for (const s of result.sentences) if (s.skipped) by.set(s.skipped, (by.get(s.skipped) ?? 0) + 1);
+  const reasons = [...by].map(([why, n]) => `${n} ${skipReasonText(why).replace(/ — not checked$/u, '')}`);
+  return `${result.coverage.skipped} not checked (${reasons.join(', ')})`;
+}
+
+/** One line per flagged sentence with evidence: its number, score and the words that drove it. */
+export function renderEvidence(result: DetectionResult): string[] {
+  return result.sentences.flatMap((s) =>
+    s.score !== null && s.label === 'paraphrased' && s.evidence?.length ? [`  sentence ${s.index + 1} [${s.score.toFixed(2)}]: ${evidenceLine(s.evidence)}`] : [],
+  );
 }
 
 /** The document's text with flagged sentences highlighted (colour by score) and their scores shown. */
@@ -110,6 +129,12 @@ export function renderPretty(result: DetectionResult, text: string, colors: bool
   let pos = 0;
   for (const s of result.sentences) {
     out += text.slice(pos, s.start);
+    if (s.score === null) {
+      // not read by the model: shown dim, and counted in the summary line with the reason
+      out += colors ? c.dim(s.text) : s.text;
+      pos = s.end;
+      continue;
+    }
     const band = scoreBand(s.score, result.threshold);
     const score = s.score.toFixed(2);
     if (band === 'flagged') {
@@ -167,7 +192,7 @@ export async function runScore(files: string[], options: ScoreCommandOptions, io
       const slice = docs.slice(start, start + batchSize);
       const results = await detector.scoreMany(
         slice.map((d) => ({ text: d.text })),
-        threshold !== undefined ? { threshold } : undefined,
+        { ...(threshold !== undefined ? { threshold } : {}), evidence: options.evidence !== false },
       );
       results.forEach((result, k) => {
         const doc = slice[k]!;
@@ -177,7 +202,11 @@ export async function runScore(files: string[], options: ScoreCommandOptions, io
           const many = docs.length > 1;
           const header = many ? `${io.colors ? pc.bold(`==> ${doc.source} <==`) : `==> ${doc.source} <==`}\n` : '';
           const summary = summaryLine(result, detector, many ? doc.source : undefined);
-          io.stdout(`${start + k > 0 ? '\n' : ''}${header}${renderPretty(result, doc.text, io.colors)}\n\n${io.colors ? pc.bold(summary) : summary}\n`);
+          const why = renderEvidence(result);
+          io.stdout(
+            `${start + k > 0 ? '\n' : ''}${header}${renderPretty(result, doc.text, io.colors)}\n\n${io.colors ? pc.bold(summary) : summary}\n` +
+              (why.length ? `${why.join('\n')}\n` : ''),
+          );
         }
       });
       bar?.update(Math.min(docs.length, start + batchSize));
@@ -203,6 +232,7 @@ export function register(program: Command): void {
     .option('-t, --threshold <p>', "label threshold on the score (default: the model's, fitted for 1% false positives)", parseThreshold)
     .option('--target-fpr <rate>', "use the model's threshold fitted for this false-positive rate (e.g. 0.05 or 5%)", parseTargetFpr)
     .addOption(new Option('--input-format <format>', 'read every input as this format, whatever its extension').choices(INPUT_FORMATS))
+    .option('--no-evidence', 'do not look for the words that drove each flagged sentence (faster on many documents)')
     .option('--allow-remote', 'allow downloading a model from the Hugging Face hub')
     .action(async (files: string[], opts: ScoreCommandOptions) => {
       await runScore(files, opts);

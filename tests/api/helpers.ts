@@ -46,7 +46,7 @@ export function fakeDetector(name = 'fake', device: ModelInfo['device'] = 'cpu')
       score: sentences.reduce((m, s) => Math.max(m, s.score), 0),
       paraphrasedFraction: sentences.length ? flagged / sentences.length : 0,
       threshold,
-      coverage: { sentences: sentences.length, scored: sentences.length, truncated: sentences.filter((s) => s.truncated).length },
+      coverage: { sentences: sentences.length, scored: sentences.length, skipped: 0, truncated: sentences.filter((s) => s.truncated).length },
       reliable: sentences.length >= 2,
     };
   };

@@ -64,7 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in Chromium', () => {
       const span = spans.nth(i);
       expect(await span.textContent()).toBe(s.text);
       expect(await span.getAttribute('title')).toBe(describeSentence(s, result.threshold, result.model).tooltip);
-      const expected = colourFor(s.score, result.threshold, s.degree, 'standard');
+      const expected = colourFor(s.score!, result.threshold, s.degree, 'standard');
       const bg = await span.evaluate((el) => (el as HTMLElement).style.backgroundColor);
       expectColour(bg, expected.background);
       expect(await span.getAttribute('data-band')).toBe(expected.band);
@@ -79,9 +79,28 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in Chromium', () => {
     expect(await page.locator('#card').textContent()).toBe(describeSentence(result.sentences[0]!, result.threshold, result.model).tooltip);
     // Switching the colour scheme repaints with that scheme.
     await page.selectOption('#scheme', 'colorblind');
-    const s0 = result.sentences.find((s) => s.score >= result.threshold * 0.8) ?? result.sentences[0]!;
+    const s0 = result.sentences.find((s) => s.score! >= result.threshold * 0.8) ?? result.sentences[0]!;
     const bg = await spans.nth(s0.index).evaluate((el) => (el as HTMLElement).style.backgroundColor);
-    expectColour(bg, colourFor(s0.score, result.threshold, s0.degree, 'colorblind').background);
+    expectColour(bg, colourFor(s0.score!, result.threshold, s0.degree, 'colorblind').background);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows sentences the model cannot read as not checked, with the reason in words', async () => {
+    const { page, problems } = await open(server.url);
+    await expect.poll(() => page.locator('#model option').count()).toBe(2);
+    await page.fill('#text', `${SAMPLE}\n\n这是一篇关于城市发展的文章。居民们希望政府能够修建更多的道路。`);
+    const response = page.waitForResponse((r) => r.url().endsWith('/v1/detect'));
+    await page.click('#detect');
+    const result = (await (await response).json()) as DetectionResult;
+    await page.locator('#highlighted .s').first().waitFor();
+    const skipped = page.locator('#highlighted .s.skipped');
+    expect(await skipped.count()).toBe(2);
+    expect(await skipped.first().getAttribute('title')).toContain('not English — not checked');
+    expect(await skipped.first().getAttribute('data-score')).toBeNull();
+    expect(await page.locator('#summary').textContent()).toContain('2 sentences: not English — not checked');
+    expect(await page.locator('#status').textContent()).toMatch(/2 not checked/);
+    expect(result.coverage.skipped).toBe(2);
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -60,9 +60,27 @@ describe('with the fixture model', () => {
     expect(result.sentences.length).toBe(4);
     for (const s of result.sentences) {
       expect(SAMPLE.slice(s.start, s.end)).toBe(s.text);
-      expect(s.label).toBe(s.score >= result.threshold ? 'paraphrased' : 'human');
+      expect(s.label).toBe(s.score! >= result.threshold ? 'paraphrased' : 'human');
     }
-    expect(result.score).toBe(Math.max(...result.sentences.map((s) => s.score)));
+    expect(result.score).toBe(Math.max(...result.sentences.map((s) => s.score!)));
+  });
+
+  it('POST /v1/detect leaves what the model cannot read unscored, with a reason, and explains flagged sentences', async () => {
+    const text = `${SAMPLE}\n\nЭто статья о развитии города. Жители надеются, что власти построят больше дорог.`;
+    const res = await post('/v1/detect', { text, threshold: 0 });
+    expect(res.status).toBe(200);
+    const result = detectionResultSchema.parse(await res.json());
+    const russian = result.sentences.filter((s) => /[а-я]/.test(s.text));
+    expect(russian.length).toBe(2);
+    for (const s of russian) expect(s).toMatchObject({ score: null, label: 'skipped', skipped: 'language' });
+    expect(result.coverage).toMatchObject({ scored: 4, skipped: 2 });
+    // threshold 0 flags every scored sentence; each has evidence (an empty list when no words lower its score)
+    const scored = result.sentences.filter((s) => s.score !== null);
+    expect(scored.every((s) => s.label === 'paraphrased' && Array.isArray(s.evidence))).toBe(true);
+    for (const e of scored.flatMap((s) => s.evidence!)) expect(text.slice(e.start, e.end)).toBe(e.text);
+    const without = detectionResultSchema.parse(await (await post('/v1/detect', { text, threshold: 0, evidence: false })).json());
+    expect(without.sentences.every((s) => s.evidence === undefined)).toBe(true);
+    expect(without.sentences.map((s) => s.score)).toEqual(result.sentences.map((s) => s.score));
   });
 
   it('POST /v1/detect/batch matches single-document scoring, in input order', async () => {
@@ -102,6 +120,20 @@ describe('with the fixture model', () => {
     ]) {
       expect(text).toContain(name);
     }
+  });
+
+  it('GET /openapi.json describes skipped sentences, the reason a document is unreliable, and evidence', async () => {
+    type Schema = { properties: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(url('/openapi.json'))).json()) as { components: { schemas: Record<string, Schema> } };
+    const result = doc.components.schemas.DetectionResult!;
+    const sentence = (result.properties.sentences!.items as Schema).properties;
+    expect(JSON.stringify(sentence.score)).toContain('null');
+    expect(JSON.stringify(sentence.label)).toContain('skipped');
+    expect(JSON.stringify(sentence.skipped)).toContain('language');
+    expect(((sentence.evidence!.items as Schema).properties.drop as { type: string }).type).toBe('number');
+    expect(JSON.stringify(result.properties.reason)).toContain('too-short');
+    expect(JSON.stringify(result.properties.coverage)).toContain('skipped');
+    expect(JSON.stringify(doc.components.schemas.DetectRequest)).toContain('evidence');
   });
 
   it('GET /openapi.json documents exactly the routes the app serves', async () => {

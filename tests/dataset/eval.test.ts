@@ -209,6 +209,28 @@ describe('ptd eval', { timeout: 180_000 }, () => {
     expect(bad.stderr).toMatch(/--model-output must be score or degree/);
   });
 
+  it('says how many sentences the model could not read, and counts them as never flagged (score 0)', async () => {
+    const mixed = join(dir, 'mixed.jsonl');
+    await writeFile(
+      mixed,
+      jsonl([
+        { id: 'm1', text: 'The harbour town grew quickly. </s> 東京は日本の首都です。 </s> Fishermen sold their catch.', label: [0, 1, 0] },
+        { id: 'm2', text: 'The school was too small. </s> A new one opened.', label: [1, 0] },
+      ]),
+    );
+    const saved = join(dir, 'mixed-preds.jsonl');
+    const r = await ptd('eval', '--data', mixed, '--model', 'tests/fixtures/models/tiny', '--json', '--write-predictions', saved);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.sentences).toBe(5); // still counted
+    expect(out.not_scored).toEqual({ sentences: 1, documents: 1, reasons: { language: 1 }, counted_as: 0 });
+    expect(r.stderr).toMatch(/1 of 5 sentences \(in 1 document\) not scored by the model .*language.* count as score 0/);
+    const written = (await readFile(saved, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(written[0].scores[1]).toBe(0);
+    const table = await ptd('eval', '--data', mixed, '--model', 'tests/fixtures/models/tiny');
+    expect(table.stdout).toMatch(/1 of 5 sentences \(in 1 document\) not scored by the model/);
+  });
+
   it('names a model that cannot be loaded', async () => {
     const r = await ptd('eval', '--data', data, '--model', join(dir, 'no-model'));
     expect(r.code).toBe(1);

@@ -198,13 +198,14 @@ describe.skipIf(!haveChromium)('extension in headless Chromium', () => {
       await dyn.close();
     });
 
-    it('scores long pages in chunks and paints every chunk', async () => {
+    it('scores long pages window by window (the runtime\'s windows) and paints every sentence', async () => {
       const long = await l.context.newPage();
       await long.goto(`${base}/long.html`);
       const id = await tabIdOf(ext, `${base}/long.html`);
       const s = await scanTab(ext, id);
-      expect(s.chunks).toBeGreaterThanOrEqual(2);
-      expect(s.chunksDone).toBe(s.chunks);
+      expect(s.windows).toBeGreaterThanOrEqual(2);
+      expect(s.windowsDone).toBe(s.windows);
+      expect(s.scored).toBe(s.sentences);
       expect(s.firstPaintMs).toBeLessThanOrEqual(s.ms!);
       expect(flaggedRanges(await highlights(long))).toHaveLength(s.flagged);
       await long.close();

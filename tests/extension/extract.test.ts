@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { beforeEach, describe, expect, it } from 'vitest';
-import { chunkText, extractText, findMainRoot, offsetOf, rangesFor } from '../../extension/content/extract.ts';
+import { extractText, findMainRoot, offsetOf, rangesFor } from '../../extension/content/extract.ts';
 
 function setBody(html: string): void {
   document.body.innerHTML = html;
@@ -72,15 +72,31 @@ describe('extractText', () => {
     expect(ex.text).toBe('Seen one.\n\nSeen two.');
   });
 
-  it('skips iframes, scripts, navigation, forms, editable elements and code blocks', () => {
+  it('skips scripts, navigation, form controls, editable elements and code blocks, and counts what it left out', () => {
     setBody(
-      '<nav>Home About</nav><header>Site name</header><p>Body text.</p><iframe srcdoc="<p>Framed.</p>"></iframe>' +
-        '<script>var x = "Script.";</script><form><label>Name</label><textarea>Draft.</textarea></form>' +
+      '<nav>Home About</nav><header>Site name</header><p>Body text.</p>' +
+        '<script>var x = "Script.";</script><form><label>Name</label><textarea>Draft.</textarea><input value="typed"><button>Go</button></form>' +
         '<div contenteditable="true">Editing.</div><pre>code();</pre><p>More <code>inline</code> text.</p>' +
         '<footer>Copyright</footer><div role="navigation">Links</div>',
     );
     const ex = extractChecked();
     expect(ex.text).toBe('Body text.\n\nMore inline text.');
+    expect(ex.left.editable).toBe('Draft.'.length + 'typed'.length + 'Editing.'.length);
+  });
+
+  it('reads the text of a form (ASP.NET pages wrap the whole page in one), not its controls', () => {
+    setBody('<form id="aspnetForm"><div><p>The article sits in a form.</p><label>Search</label><input value="q"><p>It is read.</p></div></form>');
+    expect(extractChecked().text).toBe('The article sits in a form.\n\nIt is read.');
+  });
+
+  it('reads an editor only when asked (a selection in it, a field check)', () => {
+    setBody('<p>Page text.</p><div id="ed" contenteditable="true"><p>Draft one.</p><p>Draft <b>two</b>.</p></div>');
+    const editor = document.getElementById('ed')!;
+    expect(extractText(editor).text).toBe('');
+    expect(extractText(editor, { editable: true }).text).toBe('Draft one.\n\nDraft two.');
+    const sel = document.createRange();
+    sel.selectNodeContents(editor);
+    expect(extractText(editor, { within: sel, editable: true }).text).toBe('Draft one.\n\nDraft two.');
   });
 
   it('reads open shadow roots (with slots) in place of light children; ranges stay inside one tree', () => {
@@ -147,18 +163,5 @@ describe('findMainRoot', () => {
     expect(findMainRoot(document).tagName).toBe('BODY');
     setBody(`<main>Tiny</main><p>${long}</p>`);
     expect(findMainRoot(document).tagName).toBe('BODY');
-  });
-});
-
-describe('chunkText', () => {
-  it('cuts at paragraph breaks within the size and covers every paragraph once', () => {
-    const text = ['a'.repeat(10), 'b'.repeat(10), 'c'.repeat(30), 'd'.repeat(5)].join('\n\n');
-    const chunks = chunkText(text, 25);
-    expect(chunks.map((c) => text.slice(c.start, c.end))).toEqual([
-      `${'a'.repeat(10)}\n\n${'b'.repeat(10)}`,
-      'c'.repeat(30),
-      'd'.repeat(5),
-    ]);
-    expect(chunkText('', 10)).toEqual([]);
   });
 });

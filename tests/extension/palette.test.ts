@@ -138,6 +138,21 @@ describe('describeSentence', () => {
   });
 });
 
+describe('describeSentence: evidence and skipped sentences', () => {
+  it('names the words that drove a flagged sentence, not those of a sentence below the threshold', () => {
+    const evidence = [{ text: 'Moreover, the' }, { text: 'profound sense' }];
+    expect(describeSentence({ score: 0.9, evidence }, 0.7).lines).toContain('Words that drove the score: “Moreover, the”, “profound sense”');
+    expect(describeSentence({ score: 0.5, evidence }, 0.7).lines.join('\n')).not.toContain('drove');
+  });
+
+  it('says a skipped sentence was not checked, and why, without a score', () => {
+    const t = describeSentence({ score: null, skipped: 'language' }, 0.7, { name: 'ptd-small' });
+    expect(t.label).toBe('Not checked · not English');
+    expect(t.lines).toEqual(['Not checked · not English', 'The model cannot read this sentence: not English — not checked.', 'Model ptd-small']);
+    expect(t.tooltip).not.toMatch(/\d%/);
+  });
+});
+
 describe('legend', () => {
   it('runs from the threshold to 1 with growing opacity', () => {
     const l = legend(0.5, 'standard', 3);

@@ -6,6 +6,7 @@ vi.mock('webextension-polyfill', () => ({ default: {} }));
 import { CSP, manifest } from '../../extension/build/manifest.ts';
 import { Painter, highlightCss, HIGHLIGHT_PREFIX } from '../../extension/content/highlight.ts';
 import { extractText, rangesFor } from '../../extension/content/extract.ts';
+import { mattersForRescan, SettlingTimer } from '../../extension/content/rescan.ts';
 import { apiPermissions, DEFAULT_SETTINGS, normaliseOrigin, normaliseSettings, originPattern } from '../../extension/shared/settings.ts';
 import { countAt, describeThreshold } from '../../extension/shared/summary.ts';
 import { fail, isMessageFor, ok, unwrap } from '../../extension/shared/messages.ts';
@@ -109,6 +110,53 @@ describe('summary helpers', () => {
   });
 });
 
+describe('re-scans that settle', () => {
+  const record = (r: Partial<MutationRecord>) => ({ addedNodes: [], removedNodes: [], oldValue: null, ...r }) as unknown as MutationRecord;
+
+  it('a tiny text change (a clock) or a change of our own marks does not count; new content does', () => {
+    document.body.innerHTML = '<p id="clock">12:00:01</p><article><p>Some text.</p></article>';
+    const html = document.documentElement;
+    const clockText = document.getElementById('clock')!.firstChild!;
+    expect(mattersForRescan([record({ type: 'characterData', target: clockText, oldValue: '12:00:00' })], html)).toBe(false);
+    expect(mattersForRescan([record({ type: 'attributes', target: html })], html)).toBe(false);
+    const card = document.createElement('ptd-card');
+    card.setAttribute('data-ptd-ui', '');
+    card.textContent = 'A long message from ptd itself, which is ours.';
+    expect(mattersForRescan([record({ type: 'childList', target: html, addedNodes: [card] as unknown as NodeList })], html)).toBe(false);
+    const p = document.createElement('p');
+    p.textContent = 'A new paragraph of comments arrived on the page.';
+    expect(mattersForRescan([record({ type: 'childList', target: document.body, addedNodes: [p] as unknown as NodeList })], html)).toBe(true);
+    const swapped = document.createElement('p');
+    swapped.textContent = 'x';
+    expect(mattersForRescan([record({ type: 'childList', target: document.body, removedNodes: [p] as unknown as NodeList })], html)).toBe(true);
+    expect(mattersForRescan([record({ type: 'childList', target: document.body, addedNodes: [swapped] as unknown as NodeList })], html)).toBe(false);
+  });
+
+  it('fires after a quiet spell, or at the maximum wait when changes never stop', () => {
+    vi.useFakeTimers();
+    try {
+      const fired: number[] = [];
+      const t = new SettlingTimer(() => fired.push(Date.now()), 1500, 8000);
+      const start = Date.now();
+      t.poke();
+      vi.advanceTimersByTime(1499);
+      expect(fired).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(fired.map((x) => x - start)).toEqual([1500]);
+      // a change every second: never quiet for 1.5 s, so the maximum wait decides
+      const second = Date.now();
+      for (let k = 0; k < 12; k++) {
+        t.poke();
+        vi.advanceTimersByTime(1000);
+      }
+      expect(fired.map((x) => x - second).slice(1)).toEqual([8000]);
+      t.cancel();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('messages', () => {
   it('routes by target and wraps replies', () => {
     expect(isMessageFor({ target: 'content', type: 'ping' }, 'content')).toBe(true);
@@ -148,7 +196,7 @@ describe('Painter (CSS Custom Highlight API)', () => {
       [...at('Third one here.'), 0.1],
     ] as const;
     const painter = new Painter(document, 0.6, 'standard');
-    painter.add(spans.map(([start, end, score]) => ({ start, end, score, degree: 0.9, ranges: rangesFor(ex, start, end) })));
+    painter.add(spans.map(([start, end, score], index) => ({ index, start, end, score, degree: 0.9, ranges: rangesFor(ex, start, end) })));
     const names = [...registry.keys()];
     expect(names.every((n) => n.startsWith(HIGHLIGHT_PREFIX))).toBe(true);
     expect(painter.counts()).toEqual({ flagged: 1, borderline: 1, flaggedRanges: 1 });
@@ -164,6 +212,13 @@ describe('Painter (CSS Custom Highlight API)', () => {
     const text = document.body.querySelector('p')!.firstChild!;
     expect(painter.sentenceAt(text, 20)?.score).toBe(0.55);
 
+    painter.setEvidence(new Map([[0, [{ start: 0, end: 5, text: 'First', drop: 0.2 }]]]));
+    expect(painter.all()[0]!.evidence?.[0]?.text).toBe('First');
+    expect(painter.all()[1]!.evidence).toBeUndefined();
+    // a re-scan replaces everything at once
+    painter.replace([{ index: 0, start: spans[2][0], end: spans[2][1], score: 0.99, ranges: rangesFor(ex, spans[2][0], spans[2][1]) }]);
+    expect(painter.counts()).toEqual({ flagged: 1, borderline: 0, flaggedRanges: 1 });
+
     painter.clear();
     expect(registry.size).toBe(0);
     expect(painter.count).toBe(0);
@@ -175,7 +230,7 @@ describe('Painter (CSS Custom Highlight API)', () => {
     document.body.innerHTML = '<p>Only one sentence.</p>';
     const ex = extractText(document.body);
     const painter = new Painter(document, 0.6, 'mono', false);
-    painter.add([{ start: 0, end: 18, score: 0.55, ranges: rangesFor(ex, 0, 18) }]);
+    painter.add([{ index: 0, start: 0, end: 18, score: 0.55, ranges: rangesFor(ex, 0, 18) }]);
     expect(registry.size).toBe(0);
     painter.setShowBorderline(true);
     expect([...registry.keys()]).toEqual([`${HIGHLIGHT_PREFIX}borderline-2`]);

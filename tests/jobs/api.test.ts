@@ -24,7 +24,7 @@ function result(text: string): DetectionResult {
     score: 0.25,
     paraphrasedFraction: 0,
     threshold: 0.5,
-    coverage: { sentences: 1, scored: 1, truncated: 0 },
+    coverage: { sentences: 1, scored: 1, skipped: 0, truncated: 0 },
     reliable: false,
   };
 }

@@ -51,7 +51,7 @@ describe('ptd score: inputs and outputs', { timeout: 300_000 }, () => {
     expect(out.text).toBe(PROSE);
     expect(out.sentences.map((s: { text: string }) => s.text)).toEqual(segment(PROSE).map((s) => s.text));
     expect(out.model).toMatchObject({ name: 'ptd-tiny-fixture', dtype: 'q8' });
-    expect(out.coverage).toEqual({ sentences: 4, scored: 4, truncated: 0 });
+    expect(out.coverage).toEqual({ sentences: 4, scored: 4, skipped: 0, truncated: 0 });
     expect(out.threshold).toBe(0.6);
     // --target-fpr picks the model's threshold fitted for that rate (the fixture has 1% → 0.6 and 5% → 0.5).
     const five = await ptd(['score', '-m', FIXTURE, '--format', 'json', '--target-fpr', '5%'], PROSE);
@@ -137,6 +137,30 @@ describe('ptd score: inputs and outputs', { timeout: 300_000 }, () => {
     const r = await ptd(['score', '-m', FIXTURE, '-f', 'json', '--input-format', 'html', odd]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).sentences).toHaveLength(2);
+  });
+
+  it('leaves Russian sentences unscored and says why; shows the evidence of flagged sentences (JSON and pretty)', async () => {
+    const text = `${PROSE}\n\nЭто статья о развитии города. Жители надеются, что власти построят больше дорог.`;
+    const json = await ptd(['score', '-m', FIXTURE, '--format', 'json', '--threshold', '0'], text);
+    expect(json.code).toBe(0);
+    const out = JSON.parse(json.stdout);
+    expect(out.sentences.slice(4)).toEqual([
+      expect.objectContaining({ score: null, label: 'skipped', skipped: 'language' }),
+      expect.objectContaining({ score: null, label: 'skipped', skipped: 'language' }),
+    ]);
+    expect(out.coverage).toEqual({ sentences: 6, scored: 4, skipped: 2, truncated: 0 });
+    const flagged = out.sentences.filter((s: { label: string }) => s.label === 'paraphrased');
+    expect(flagged).toHaveLength(4);
+    for (const s of flagged) expect(Array.isArray(s.evidence)).toBe(true);
+    const pretty = await ptd(['score', '-m', FIXTURE, '--threshold', '0'], text);
+    expect(pretty.stdout).toMatch(/2 not checked \(2 not English\)/);
+    expect(pretty.stdout).toContain('Это статья о развитии города.');
+    const words = flagged.flatMap((s: { evidence: Array<{ text: string }> }) => s.evidence.map((e) => e.text));
+    if (words.length) expect(pretty.stdout).toContain(`“${words[0]}”`);
+    const none = await ptd(['score', '-m', FIXTURE, '--format', 'json', '--threshold', '0', '--no-evidence'], text);
+    expect(JSON.parse(none.stdout).sentences.every((s: { evidence?: unknown }) => s.evidence === undefined)).toBe(true);
+    const chinese = await ptd(['score', '-m', FIXTURE], '这是一篇关于城市发展的文章。居民们希望政府能够修建更多的道路。');
+    expect(chinese.stdout).toMatch(/0 flagged .*2 not checked \(2 not English\).*not reliable: not English — not checked/);
   });
 
   it('warns on stderr when the requested device falls back', async () => {

@@ -16,7 +16,7 @@ describe.each(bundledModels().filter((m) => m.available))('shipped model $alias'
       expect(r.sentences).toHaveLength(8);
       expect(r.sentences[2]!.text).toMatch(/^Nevertheless/);
       expect(r.sentences[5]!.text).toMatch(/^Furthermore/);
-      const human = r.sentences.filter((s) => !INSERTED.includes(s.index)).map((s) => s.score);
+      const human = r.sentences.filter((s) => !INSERTED.includes(s.index)).map((s) => s.score!);
       for (const i of INSERTED) expect(r.sentences[i]!.score).toBeGreaterThan(Math.max(...human));
     } finally {
       await detector.dispose();
