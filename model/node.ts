@@ -1,6 +1,7 @@
 // Node-only entry point: resolves model names to the bundled weights or a local directory, then loads a
 // Detector through the browser-safe core (model/index.ts). ptd runs offline unless `allowRemote` is given.
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDetector, type DetectorLoadOptions } from './index.ts';
@@ -100,8 +101,40 @@ export function resolveModel(model: string, allowRemote = false, cwd = process.c
   throw new UnknownModelError(`unknown model "${model}": use one of ${names}, a model directory, or a hub id`);
 }
 
-/** Loads a Detector in Node: resolves the model name (see resolveModel), then loadDetector. */
+/** A model file whose content is not what its config.json says it shipped. */
+export class ModelIntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelIntegrityError';
+  }
+}
+
+/**
+ * Checks a model directory's files against the sha256 sums its config.json lists (`ptd.files`, written by
+ * `ptd promote`): a file that is present must match. Files not listed, and directories without the list
+ * (models made elsewhere), are not checked.
+ */
+export function verifyModelFiles(dir: string): void {
+  let files: unknown;
+  try {
+    files = (JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { ptd?: { files?: unknown } }).ptd?.files;
+  } catch {
+    return; // an unreadable config is reported by the loader, with its own message
+  }
+  if (!files || typeof files !== 'object') return;
+  for (const [name, sum] of Object.entries(files as Record<string, unknown>)) {
+    const file = path.join(dir, name);
+    if (typeof sum !== 'string' || !existsSync(file)) continue;
+    const actual = createHash('sha256').update(readFileSync(file)).digest('hex');
+    if (actual !== sum) {
+      throw new ModelIntegrityError(`${file} is not the file this model shipped (sha256 ${actual.slice(0, 12)}…, config.json says ${sum.slice(0, 12)}…)`);
+    }
+  }
+}
+
+/** Loads a Detector in Node: resolves the model name (see resolveModel), checks its files, then loadDetector. */
 export async function loadNodeDetector(options: DetectorLoadOptions): Promise<ProgressiveDetector> {
   const resolved = resolveModel(options.model, options.allowRemote);
+  if (resolved.kind !== 'hub') verifyModelFiles(resolved.id);
   return loadDetector({ ...options, model: resolved.id, allowRemote: resolved.kind === 'hub' });
 }

@@ -111,6 +111,14 @@ describeIfAvailable('training pipeline (tiny model, fixture data)', PY !== '', '
     const scored = await ptd('score', '--model', to, '--format', 'json', 'tests/fixtures/trip-report.txt');
     expect(scored.code).toBe(0);
     expect(JSON.parse(scored.stdout).model.version).toBe('1.2.3');
+    // a shipped file that changed afterwards is refused by name when the model is loaded
+    const onnx = path.join(to, 'onnx', 'model_quantized.onnx');
+    const bytes = readFileSync(onnx);
+    bytes[bytes.length - 1] ^= 1;
+    writeFileSync(onnx, bytes);
+    const tampered = await ptd('score', '--model', to, 'tests/fixtures/trip-report.txt');
+    expect(tampered.code).not.toBe(0);
+    expect(tampered.stderr).toMatch(/model_quantized\.onnx is not the file this model shipped/);
     // a run whose calibration never happened is not a model to ship
     const straight = path.join(dir, 'straight');
     writeFileSync(path.join(straight, 'MODEL_CARD.md'), '# x');
