@@ -1,7 +1,24 @@
 // Zod schemas for what comes in and what goes out. Requests are validated at the edge (STYLE §3, rule 5);
 // responses are described by the same library so the OpenAPI document (openapi.ts) is generated from them.
 import { z } from 'zod';
+import { countChars, exceedsChars } from '../model/limits.ts';
 import type { Limits } from './limits.ts';
+
+/**
+ * Document text: not blank, at most `max` characters as model/limits.ts counts them (Unicode code points, as
+ * JSON Schema's maxLength does). Too long is a custom issue naming the limit (validate.ts answers 422).
+ */
+export function documentTextSchema(max: number) {
+  return z
+    .string()
+    .refine((s) => !exceedsChars(s, max), {
+      message: `more than ${max} characters (Unicode code points)`,
+      params: { limit: 'maxCharsPerDocument', max },
+      abort: true,
+    })
+    .refine((s) => s.trim().length > 0, { message: 'text is empty' })
+    .meta({ maxLength: max });
+}
 
 /** Request bodies depend on the limits and on the model names the server was started with. */
 export function requestSchemas(limits: Limits, modelNames: readonly string[]) {
@@ -16,11 +33,9 @@ export function requestSchemas(limits: Limits, modelNames: readonly string[]) {
     .max(1)
     .optional()
     .describe('Score threshold for the labels; the model threshold fitted for 1% FPR when left out.');
-  const text = z
-    .string()
-    .max(limits.maxCharsPerDocument)
-    .refine((s) => s.trim().length > 0, { message: 'text is empty' })
-    .describe(`Document text, at most ${limits.maxCharsPerDocument} characters (maxCharsPerDocument).`);
+  const text = documentTextSchema(limits.maxCharsPerDocument).describe(
+    `Document text, at most ${limits.maxCharsPerDocument} characters (maxCharsPerDocument; Unicode code points).`,
+  );
 
   const detect = z.strictObject({ text, model, threshold });
 
@@ -39,7 +54,7 @@ export function requestSchemas(limits: Limits, modelNames: readonly string[]) {
       threshold,
     })
     .superRefine((body, ctx) => {
-      const total = body.documents.reduce((sum, d) => sum + d.text.length, 0);
+      const total = body.documents.reduce((sum, d) => sum + countChars(d.text), 0);
       if (total > limits.maxCharsPerBatch) {
         ctx.addIssue({
           code: 'custom',

@@ -8,7 +8,7 @@ import { HttpError, methodNotAllowed, payloadTooLarge, type ErrorCode } from '..
 import type { JobQueues } from './queue.ts';
 import { readFormUpload } from '../multipart.ts';
 import { FINAL_STATUSES, type JobDocument, type JobStore } from './store.ts';
-import { JSONL_TYPES, parseJsonLines, type JobLimits, type SubmissionSchemas } from './submission.ts';
+import { JSONL_TYPES, isTextTooLong, parseJsonLines, type JobLimits, type SubmissionSchemas } from './submission.ts';
 import { describeJob } from './view.ts';
 
 export interface JobsRouterDeps {
@@ -152,13 +152,14 @@ function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, limits: Jo
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues;
-  const big = issues.find((i) => i.code === 'too_big');
-  if (big && big.path[big.path.length - 1] === 'text') {
-    throw new HttpError(422, 'limit_exceeded', `${big.path.join('.')}: longer than maxCharsPerDocument = ${limits.maxCharsPerDocument}`, {}, {
+  const long = issues.find(isTextTooLong);
+  if (long) {
+    throw new HttpError(422, 'limit_exceeded', `${long.path.join('.')}: longer than maxCharsPerDocument = ${limits.maxCharsPerDocument} characters`, {}, {
       limit: 'maxCharsPerDocument',
       max: limits.maxCharsPerDocument,
     });
   }
+  const big = issues.find((i) => i.code === 'too_big');
   if (big && big.path.length === 1 && big.path[0] === 'documents') {
     throw new HttpError(422, 'limit_exceeded', `more than maxDocumentsPerJob = ${limits.maxDocumentsPerJob} documents`, {}, {
       limit: 'maxDocumentsPerJob',
