@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docxToText, DocxError, wordXmlToText } from '../../model/commands/docx.ts';
+import { docxLimits, docxToText, DocxError, wordXmlToText } from '../../model/commands/docx.ts';
+import { docxBomb, docxOf, manyParts, paragraphBomb, withDeclaredSize } from '../helpers/docx.ts';
 import { ptd } from '../helpers/ptd.ts';
 
 const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"';
@@ -56,6 +57,64 @@ describe('docx text', () => {
     expect(() => docxToText(docx(null))).toThrow(/no word\/document\.xml/);
     const cut = docx(DOCUMENT).slice(0, 60);
     expect(() => docxToText(cut)).toThrow(DocxError);
+  });
+});
+
+describe('docx limits (docxLimits: derived from the document character limit)', () => {
+  const refusal = (bytes: Uint8Array, limits = docxLimits()) => {
+    try {
+      docxToText(bytes, limits);
+    } catch (err) {
+      expect(err).toBeInstanceOf(DocxError);
+      return err as DocxError;
+    }
+    throw new Error('no error');
+  };
+
+  it('refuses a 400 KB decompression bomb from its declared size, before inflating: fast and without memory', () => {
+    const bomb = docxBomb(400);
+    expect(bomb.length).toBeGreaterThan(300_000);
+    expect(bomb.length).toBeLessThan(500_000);
+    const rss = process.memoryUsage().rss;
+    const started = performance.now();
+    const err = refusal(bomb);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024);
+    expect(err).toMatchObject({ kind: 'too_large', limit: 'docxBodyBytes' });
+    expect(err.message).toMatch(/word\/document\.xml declares \d+ bytes uncompressed, more than 11048576/);
+  });
+
+  it('refuses a bomb whose header lies, while inflating: at the cap, or at the size it declared', () => {
+    const limits = docxLimits();
+    const atCap = refusal(withDeclaredSize(docxBomb(400), limits.maxBodyBytes));
+    expect(atCap).toMatchObject({ kind: 'too_large', limit: 'docxBodyBytes' });
+    expect(atCap.message).toMatch(/inflates to more than 11048576 bytes/);
+    const small = refusal(withDeclaredSize(docxBomb(400), 1000));
+    expect(small).toMatchObject({ kind: 'invalid' });
+    expect(small.message).toMatch(/inflates to more bytes than its header declares/);
+  });
+
+  it('refuses a paragraph bomb, too many parts, and text over the character limit', () => {
+    const rss = process.memoryUsage().rss;
+    const started = performance.now();
+    const paragraphs = refusal(paragraphBomb(1_500_000)); // 9 MB of <w:p/>, under the byte cap
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024);
+    expect(paragraphs).toMatchObject({ kind: 'too_large', limit: 'docxParagraphs' });
+    expect(paragraphs.message).toBe('the document has more than 100000 paragraphs');
+    expect(refusal(manyParts(1001))).toMatchObject({ kind: 'too_large', limit: 'docxParts' });
+    expect(docxToText(manyParts(1000))).toBe('Hello there.');
+    // 100 characters allowed: 2 × 50 letters and the paragraph break are 102.
+    const long = docxOf(['a'.repeat(50), 'b'.repeat(50)]);
+    expect(refusal(long, docxLimits(100))).toMatchObject({ kind: 'too_large', limit: 'maxCharsPerDocument' });
+    expect(docxToText(long, docxLimits(102))).toBe(`${'a'.repeat(50)}\n\n${'b'.repeat(50)}`);
+    // Characters are code points, as everywhere: 51 emoji are 102 UTF-16 units.
+    expect(docxToText(docxOf(['😀'.repeat(51)]), docxLimits(51))).toBe('😀'.repeat(51));
+  });
+
+  it('refuses a body that is not UTF-8', () => {
+    const bytes = zipSync({ 'word/document.xml': Uint8Array.from([...strToU8(`<w:document ${W}><w:body><w:p><w:r><w:t>`), 0xff, 0xfe, ...strToU8('</w:t></w:r></w:p></w:body></w:document>')]) });
+    expect(refusal(bytes)).toMatchObject({ kind: 'invalid', message: 'not a readable .docx file: word/document.xml is not valid UTF-8' });
   });
 });
 
