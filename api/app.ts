@@ -6,6 +6,7 @@ import express, { type Express, type Router } from 'express';
 import pino, { type Logger } from 'pino';
 import type { AppContext, ServerState } from './context.ts';
 import { HttpError, errorHandler, notFound } from './errors.ts';
+import { sharedExtractor, type TextExtractor } from './extract/client.ts';
 import { type Limits, resolveLimits } from './limits.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { apiKeyAuth, cors, requestLog, securityHeaders } from './middleware.ts';
@@ -47,6 +48,8 @@ export interface AppDeps {
   state?: ServerState;
   /** Include Node process metrics in /metrics (default true). */
   defaultMetrics?: boolean;
+  /** Reads uploaded files in a worker thread; the process's shared one when absent. */
+  extractor?: TextExtractor;
 }
 
 export interface PtdApp extends Express {
@@ -73,6 +76,7 @@ export function createApp(deps: AppDeps): PtdApp {
     state,
     debug: deps.debug ?? false,
     schemas: requestSchemas(limits, deps.models.names),
+    extractor: () => deps.extractor ?? sharedExtractor(),
   };
   const apiKeys = deps.apiKeys ?? [];
   const extras = deps.routers ?? [];

@@ -2,7 +2,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError, UsageError } from '../../cli/errors.ts';
-import { DocxError, docxToText } from './docx.ts';
+import { DEFAULT_MAX_CHARS } from '../limits.ts';
+import { DocxError, docxLimits, docxToText } from './docx.ts';
 import { htmlToText, markdownToText } from './text.ts';
 
 export type InputFormat = 'txt' | 'md' | 'html' | 'jsonl' | 'docx';
@@ -43,17 +44,38 @@ export function formatOfUpload(filename: string, mimeType: string): InputFormat 
   return EXTENSIONS[path.extname(filename).toLowerCase()] ?? MEDIA_TYPES[mimeType.split(';')[0]!.trim().toLowerCase()] ?? null;
 }
 
-/** The text to score in a file's bytes (one document; JSON lines are read by parseJsonl). DocxError when a .docx is not one. */
-export function documentText(bytes: Buffer, format: Exclude<InputFormat, 'jsonl'>): string {
+/** Bytes that are not UTF-8: refused the same way on every path (API JSON, uploads, `ptd score`), never decoded to U+FFFD. */
+export class InvalidUtf8Error extends Error {
+  constructor(message = 'not valid UTF-8 text (save the file as UTF-8)') {
+    super(message);
+    this.name = 'InvalidUtf8Error';
+  }
+}
+
+/** Decodes UTF-8 strictly (a byte-order mark is dropped); InvalidUtf8Error otherwise. */
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidUtf8Error();
+  }
+}
+
+/**
+ * The text to score in a file's bytes (one document; JSON lines are read by parseJsonl). Throws DocxError when a
+ * .docx is not one or passes docxLimits(maxChars), InvalidUtf8Error for text that is not UTF-8. The text's own
+ * length is the caller's to check (each face answers it its own way).
+ */
+export function documentText(bytes: Uint8Array, format: Exclude<InputFormat, 'jsonl'>, maxChars: number = DEFAULT_MAX_CHARS): string {
   switch (format) {
     case 'docx':
-      return docxToText(bytes);
+      return docxToText(bytes, docxLimits(maxChars));
     case 'md':
-      return markdownToText(bytes.toString('utf8'));
+      return markdownToText(decodeUtf8(bytes));
     case 'html':
-      return htmlToText(bytes.toString('utf8'));
+      return htmlToText(decodeUtf8(bytes));
     case 'txt':
-      return bytes.toString('utf8');
+      return decodeUtf8(bytes);
   }
 }
 
