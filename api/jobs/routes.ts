@@ -9,6 +9,7 @@ import type { JobQueues } from './queue.ts';
 import { readFormUpload } from '../multipart.ts';
 import { FINAL_STATUSES, type JobDocument, type JobStore } from './store.ts';
 import { JSONL_TYPES, isTextTooLong, parseJsonLines, type JobLimits, type SubmissionSchemas } from './submission.ts';
+import { checkWebhook, WebhookRefused, type WebhookPolicy } from './targets.ts';
 import { describeJob } from './view.ts';
 
 export interface JobsRouterDeps {
@@ -20,6 +21,8 @@ export interface JobsRouterDeps {
   /** Documents per chunk: the unit a worker takes, retries and writes at once. */
   chunkSize: number;
   logger: Logger;
+  /** Where webhooks may point (targets.ts). */
+  webhookPolicy: WebhookPolicy;
 }
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -66,6 +69,14 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
         'unsupported_media_type',
         `send JSON (Content-Type: application/json), JSON lines (Content-Type: ${JSONL_TYPES[0]}) or a form with a JSON-lines file field "file" (multipart/form-data)`,
       );
+    }
+    if (options.webhook) {
+      try {
+        await checkWebhook(options.webhook, deps.webhookPolicy);
+      } catch (err) {
+        if (err instanceof WebhookRefused) throw new HttpError(400, 'invalid_request', `webhook: ${err.message}`);
+        throw err;
+      }
     }
     const id = randomUUID();
     const record = await store.create({

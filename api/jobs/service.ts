@@ -10,6 +10,7 @@ import { JobQueues, retryFromEnv } from './queue.ts';
 import { connect, redisUrlFromEnv } from './redis.ts';
 import { jobsRouter } from './routes.ts';
 import { JobStore } from './store.ts';
+import { parseWebhookAllow } from './targets.ts';
 import { DEFAULT_JOB_LIMITS, submissionSchemas, type JobLimits } from './submission.ts';
 import { JobWorker, locksFromEnv, type DetectorFor } from './worker.ts';
 import { intFromEnv } from './env.ts';
@@ -46,6 +47,7 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
   const redisUrl = options.redisUrl ?? redisUrlFromEnv(env);
   // The API's connection fails a command after a couple of reconnection attempts, so a request answers
   // 503 while Redis is away instead of hanging; workers (below) wait for Redis as long as it takes.
+  const webhookPolicy = parseWebhookAllow(env.PTD_WEBHOOK_ALLOW);
   const connection = connect(redisUrl, { maxRetriesPerRequest: 2 });
   connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const limits: JobLimits = {
@@ -59,7 +61,7 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
   const retry = retryFromEnv(env);
   const queues = new JobQueues(connection, retry, (err) => logger.warn({ err: err.message }, 'job queue error'));
   const chunkSize = options.chunkSize ?? intEnv(env, 'PTD_JOBS_CHUNK_SIZE') ?? DEFAULT_CHUNK_SIZE;
-  const router = jobsRouter({ store, queues, schemas, limits, defaultModel: names[0] ?? 'base', chunkSize, logger });
+  const router = jobsRouter({ store, queues, schemas, limits, defaultModel: names[0] ?? 'base', chunkSize, logger, webhookPolicy });
   const workers: Array<{ worker: JobWorker; connection: Redis }> = [];
 
   return {
@@ -78,6 +80,7 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
         locks: locksFromEnv(env),
         retry,
         webhookSecret: env.PTD_WEBHOOK_SECRET || undefined,
+        webhookPolicy,
         ttlSeconds: intEnv(env, 'PTD_JOBS_TTL_S'),
       });
       workers.push({ worker, connection: workerConnection });

@@ -11,13 +11,14 @@
 // - a chunk that stalls more than `maxStalledCount` times is failed by BullMQ; the `failed` event marks
 //   its documents failed (`worker_lost`), so the job still finishes.
 import { hostname } from 'node:os';
-import { Job, QueueEvents, Worker } from 'bullmq';
+import { Job, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DetectionResult, Detector, DocumentInput, ScoreOptions } from '../../model/types.ts';
 import { JobQueues, type ChunkData, type RetryPolicy, type WebhookData, DEFAULT_RETRY } from './queue.ts';
 import { CHUNK_QUEUE, QUEUE_PREFIX, WEBHOOK_QUEUE } from './redis.ts';
 import { JobStore, type ChunkDocument, type Outcome } from './store.ts';
+import { parseWebhookAllow, WebhookRefused, type WebhookPolicy } from './targets.ts';
 import { deliverWebhook } from './webhook.ts';
 import { intFromEnv } from './env.ts';
 
@@ -61,6 +62,8 @@ export interface JobWorkerOptions {
   retry?: RetryPolicy;
   /** Signs webhook bodies (HMAC-SHA256 in `x-ptd-signature`) when set. */
   webhookSecret?: string;
+  /** Addresses webhooks may reach (targets.ts); public ones only when absent. */
+  webhookPolicy?: WebhookPolicy;
   /** Shown in logs and stored on the BullMQ jobs this worker takes. */
   name?: string;
   /** Seconds a finished job's records are kept. */
@@ -193,13 +196,15 @@ export class JobWorker {
     const record = await this.store.get(jobId);
     if (!record) return;
     try {
-      await deliverWebhook(this.store, record, url, this.options.webhookSecret);
+      await deliverWebhook(this.store, record, url, this.options.webhookPolicy ?? parseWebhookAllow(undefined), this.options.webhookSecret);
       await this.store.setWebhook(jobId, 'delivered', attempt);
       this.logger.info({ job: jobId, attempt }, 'webhook delivered');
     } catch (err) {
-      await this.store.setWebhook(jobId, last ? 'failed' : 'pending', attempt, message(err));
-      this.logger.warn({ job: jobId, attempt, last, err: message(err) }, 'webhook delivery failed');
-      throw err;
+      // An address the policy refuses stays refused: no retries.
+      const refused = err instanceof WebhookRefused || (err as { code?: string }).code === 'EWEBHOOKREFUSED';
+      await this.store.setWebhook(jobId, last || refused ? 'failed' : 'pending', attempt, message(err));
+      this.logger.warn({ job: jobId, attempt, last: last || refused, err: message(err) }, 'webhook delivery failed');
+      throw refused ? new UnrecoverableError(message(err)) : err;
     }
   }
 

@@ -55,7 +55,14 @@ let redis: RedisServer;
 let jobs: JobsService;
 let app: ReturnType<typeof createApp>;
 let worker: JobWorker | undefined;
-const ENV = { PTD_JOBS_CHUNK_ATTEMPTS: '2', PTD_WEBHOOK_ATTEMPTS: '3', PTD_WEBHOOK_BACKOFF_MS: '100', PTD_WEBHOOK_SECRET: 's3cret' };
+// The test webhook receiver listens on 127.0.0.1, which webhooks may reach only when PTD_WEBHOOK_ALLOW lists it.
+const ENV = {
+  PTD_JOBS_CHUNK_ATTEMPTS: '2',
+  PTD_WEBHOOK_ATTEMPTS: '3',
+  PTD_WEBHOOK_BACKOFF_MS: '100',
+  PTD_WEBHOOK_SECRET: 's3cret',
+  PTD_WEBHOOK_ALLOW: '127.0.0.1',
+};
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -375,7 +382,49 @@ describe('webhooks', () => {
     expect(payload).toMatchObject({ event: 'job.finished', job: { id: res.body.id, status: 'completed', progress: { done: 5 } } });
     expect(calls[1]!.signature).toBe(signature('s3cret', calls[1]!.body));
   });
+
+  it('refuses a webhook to a loopback or private address at submission unless PTD_WEBHOOK_ALLOW lists it; no job is created', async () => {
+    const strict = await createJobsService({ redisUrl: redis.url, models: ['tiny=/nowhere/tiny'] }, {});
+    try {
+      const strictApp = createApp({ models: ModelRegistry.of({ tiny: fakeDetector() }), routers: [strict.router], playground: false, defaultMetrics: false });
+      const before = await jobCount();
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      for (const webhook of [url, 'http://localhost:9/hook', 'http://169.254.169.254/latest', 'http://10.0.0.1/hook']) {
+        const res = await request(strictApp).post('/v1/jobs').send({ documents: makeDocuments(1), webhook });
+        expect([res.status, res.body.error.code], webhook).toEqual([400, 'invalid_request']);
+        expect(res.body.error.message).toMatch(/^webhook: .* is a (loopback|link-local|private) address.*PTD_WEBHOOK_ALLOW/);
+      }
+      const form = await request(strictApp).post('/v1/jobs').field('webhook', url).attach('file', Buffer.from('{"text":"Fine."}\n'), 'docs.jsonl');
+      expect(form.status).toBe(400);
+      expect(await jobCount()).toBe(before);
+      // the same URL is accepted where the address is allowed (the suite's service: PTD_WEBHOOK_ALLOW=127.0.0.1)
+      const ok = await request(app).post('/v1/jobs').send({ documents: makeDocuments(1), webhook: url });
+      expect(ok.status).toBe(202);
+      await request(app).delete(`/v1/jobs/${ok.body.id}`);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('checks the address again when delivering: a refused one fails at once, without retries or a request', async () => {
+    await startWorker();
+    // Stored directly, as if the address had changed since submission: 127.0.0.2 is not in PTD_WEBHOOK_ALLOW.
+    const port = (server.address() as AddressInfo).port;
+    const id = crypto.randomUUID();
+    const record = await jobs.store.create({ id, model: 'tiny', chunkSize: 4, documents: makeDocuments(2), webhook: `http://127.0.0.2:${port}/hook` });
+    await jobs.queues.enqueueChunks(record);
+    const job = await until(async () => {
+      const j = (await request(app).get(`/v1/jobs/${id}`)).body;
+      return j.webhook?.state === 'failed' ? j : undefined;
+    }, 15_000, 50);
+    expect(job.webhook).toMatchObject({ state: 'failed', attempts: 1, error: expect.stringMatching(/127\.0\.0\.2 is a loopback address/) });
+    expect(calls.filter((c) => c.body.includes(id))).toEqual([]);
+  });
 });
+
+async function jobCount(): Promise<number> {
+  return (await jobs.connection.keys('ptd:job:*:meta')).length;
+}
 
 describe('app integration', () => {
   it('requires the API key on /v1/jobs when keys are set', async () => {
