@@ -9,7 +9,7 @@ import { HttpError, errorHandler, notFound } from './errors.ts';
 import { sharedExtractor, type TextExtractor } from './extract/client.ts';
 import { type Limits, resolveLimits } from './limits.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { apiKeyAuth, cors, requestLog, securityHeaders } from './middleware.ts';
+import { apiKeyAuth, cors, crossSiteGuard, requestLog, securityHeaders, strictCharset } from './middleware.ts';
 import type { ModelRegistry } from './models.ts';
 import { buildOpenApi, type OpenApiFragment } from './openapi.ts';
 import { ModelQueue } from './queue.ts';
@@ -99,6 +99,9 @@ export function createApp(deps: AppDeps): PtdApp {
   });
   app.use(securityHeaders);
   app.use(cors(deps.corsOrigins ?? []));
+  // Before any body is read: a request another site's page sent to a keyless server is refused as it arrives.
+  app.use('/v1', crossSiteGuard(deps.corsOrigins ?? [], apiKeys.length > 0));
+  app.use(strictCharset);
   app.use(
     express.json({
       limit: limits.maxBodyBytes,
@@ -126,7 +129,7 @@ export function createApp(deps: AppDeps): PtdApp {
   app.use(notFound);
   app.use(
     errorHandler(logger, limits.maxBodyBytes, (e) => {
-      if (e.status === 429 || e.status === 413 || e.status === 422 || e.status === 401) metrics.rejected.inc({ reason: e.code });
+      if (e.status === 429 || e.status === 413 || e.status === 422 || e.status === 401 || e.status === 403) metrics.rejected.inc({ reason: e.code });
     }),
   );
   return app;

@@ -41,7 +41,7 @@ export class TextExtractor {
   private worker?: Worker;
   private ready?: Promise<Worker>;
   private readonly waiting: Task[] = [];
-  private running?: { task: Task; id: number; timer: NodeJS.Timeout };
+  private running?: { task: Task; id: number; timer?: NodeJS.Timeout };
   private nextId = 1;
   private closed = false;
 
@@ -104,15 +104,7 @@ export class TextExtractor {
     if (this.running || this.waiting.length === 0 || this.closed) return;
     const task = this.waiting.shift()!;
     const id = this.nextId++;
-    const timer = setTimeout(() => {
-      // Stuck on this file: stop the worker (onDeath fails the task and starts over for the others).
-      const w = this.worker;
-      if (this.running?.id === id && w) {
-        this.fail(new ExtractError('timeout', `reading the file took longer than ${this.options.timeoutMs} ms`));
-        this.drop(w);
-      }
-    }, this.options.timeoutMs);
-    this.running = { task, id, timer };
+    this.running = { task, id };
     let worker: Worker;
     try {
       worker = await this.start();
@@ -120,7 +112,14 @@ export class TextExtractor {
       if (this.running?.id === id) this.fail(new ExtractError('crashed', `the file reader could not start: ${(err as Error).message}`));
       return;
     }
-    if (this.running?.id !== id) return; // timed out while the worker started
+    if (this.running?.id !== id) return;
+    // The clock starts with the reading, not with the worker's start (a fresh worker compiles its code first).
+    this.running.timer = setTimeout(() => {
+      // Stuck on this file: fail it and stop the worker; a fresh one reads the next file.
+      if (this.running?.id !== id) return;
+      this.fail(new ExtractError('timeout', `reading the file took longer than ${this.options.timeoutMs} ms`));
+      this.drop(worker);
+    }, this.options.timeoutMs);
     worker.postMessage({ id, ...task.request } satisfies ExtractRequest, [task.request.bytes.buffer as ArrayBuffer]);
   }
 

@@ -2,7 +2,8 @@
 // that a hostile file (a .docx bomb, pathological HTML or Markdown) costs this thread, never /healthz or the
 // requests of others. One request at a time, in order.
 import { parentPort } from 'node:worker_threads';
-import { DocxError } from '../../model/commands/docx.ts';
+import { strToU8, zipSync } from 'fflate';
+import { DocxError, docxLimits, docxToText } from '../../model/commands/docx.ts';
 import { documentText, InvalidUtf8Error } from '../../model/commands/inputs.ts';
 import type { ExtractReply, ExtractRequest } from './protocol.ts';
 
@@ -24,4 +25,8 @@ port.on('message', (m: ExtractRequest) => {
   }
   port.postMessage(reply);
 });
+// Warm up before saying ready: the first megabytes through the inflater and the XML parser run several times
+// slower than later ones (the JIT has not optimised them yet), and the first file may be a hostile one.
+const warmup = `<w:document><w:body>${'<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>Warm up.</w:t></w:r></w:p>'.repeat(20_000)}</w:body></w:document>`;
+docxToText(zipSync({ 'word/document.xml': strToU8(warmup) }), docxLimits(1_000_000));
 port.postMessage({ ready: true });

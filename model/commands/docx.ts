@@ -15,7 +15,7 @@ export class DocxError extends Error {
     message: string,
     /** `invalid`: not a readable .docx; `too_large`: a limit of docxLimits passed (`limit` names it). */
     readonly kind: 'invalid' | 'too_large' = 'invalid',
-    readonly limit?: 'maxCharsPerDocument' | 'docxBodyBytes' | 'docxParts' | 'docxParagraphs',
+    readonly limit?: 'maxCharsPerDocument' | 'docxBodyBytes' | 'docxParts' | 'docxParagraphs' | 'docxDepth',
   ) {
     super(message);
     this.name = 'DocxError';
@@ -33,24 +33,28 @@ export interface DocxLimits {
   maxParts: number;
   /** Paragraphs (w:p elements, empty ones included) of the body. */
   maxParagraphs: number;
+  /** Elements open inside each other (the XML parser's work per element grows with it). */
+  maxDepth: number;
 }
 
 /**
  * The limits for documents of at most `maxChars` characters. Word's XML is verbose (run properties, revision ids:
- * 20–40 bytes of markup per character of text are common), so the body may hold 200 bytes per character, plus
- * 1 MiB; every paragraph holds at least one character or is one of as many empty ones; real documents have tens
- * of parts (styles, fonts, images), 1,000 is far beyond them.
+ * 5–20 bytes of markup per character of text are common), so the body may hold 50 bytes per character, plus
+ * 1 MiB (3.5 MB for 50,000 characters); every paragraph holds at least one character or is one of as many empty ones; real documents have tens
+ * of parts (styles, fonts, images) and nest elements a few dozen deep (tables in tables, text boxes), so 1,000
+ * parts and 256 levels are far beyond them.
  */
 export function docxLimits(maxChars: number = DEFAULT_MAX_CHARS): DocxLimits {
-  return { maxChars, maxBodyBytes: 200 * maxChars + 1024 * 1024, maxParts: 1000, maxParagraphs: 2 * maxChars };
+  return { maxChars, maxBodyBytes: 50 * maxChars + 1024 * 1024, maxParts: 1000, maxParagraphs: 2 * maxChars, maxDepth: 256 };
 }
 
 /** Elements whose content is never document text. */
 const SKIPPED = new Set(['w:deltext', 'w:instrtext', 'mc:fallback', 'w:delinstrtext']);
 
 /** A streaming reader of word/document.xml: `write` XML as it comes, `end` for the text. */
-function wordXmlReader(limits: Pick<DocxLimits, 'maxChars' | 'maxParagraphs'> = { maxChars: Infinity, maxParagraphs: Infinity }) {
+function wordXmlReader(limits: Pick<DocxLimits, 'maxChars' | 'maxParagraphs' | 'maxDepth'> = { maxChars: Infinity, maxParagraphs: Infinity, maxDepth: Infinity }) {
   const paragraphs: string[] = [];
+  let depth = 0;
   let elements = 0;
   let chars = 0;
   let current = '';
@@ -71,6 +75,7 @@ function wordXmlReader(limits: Pick<DocxLimits, 'maxChars' | 'maxParagraphs'> = 
   const parser = new Parser(
     {
       onopentag(name) {
+        if (++depth > limits.maxDepth) throw new DocxError(`the document nests elements more than ${limits.maxDepth} deep`, 'too_large', 'docxDepth');
         if (SKIPPED.has(name)) {
           skipDepth++;
           return;
@@ -82,9 +87,16 @@ function wordXmlReader(limits: Pick<DocxLimits, 'maxChars' | 'maxParagraphs'> = 
         else if (name === 'w:nobreakhyphen') current += '-';
       },
       ontext(text) {
-        if (inText && !skipDepth) current += text;
+        if (!inText || skipDepth) return;
+        current += text;
+        // One paragraph of megabytes: refused as it grows (collapsing spaces as close() will, which keeps this linear).
+        if (current.length > 2 * limits.maxChars + 2) {
+          current = current.replace(/[ \u00a0]+/g, ' ');
+          if (exceedsChars(current.trim(), limits.maxChars)) throw tooLong(limits.maxChars);
+        }
       },
       onclosetag(name) {
+        depth--;
         if (SKIPPED.has(name)) {
           skipDepth = Math.max(0, skipDepth - 1);
           return;

@@ -1,10 +1,12 @@
 // Reads one entry of a zip archive with bounds, for .docx files from anyone (an upload, a dropped file): the
 // central directory is read first, so an archive with too many parts, or an entry that declares more bytes than
-// allowed, is refused before anything is inflated; the entry is then inflated a few kilobytes at a time (fflate's
-// streaming Inflate), its output counted, and refused as soon as it passes the cap whatever its header said.
-// fflate's unzipSync, by contrast, allocates whatever size the archive claims and inflates an entry in one go.
-// Browser-safe (no Node imports).
+// allowed, is refused before anything is inflated; the entry is then inflated with its output bounded, and refused
+// as soon as it passes the cap whatever its header said. fflate's unzipSync, by contrast, allocates whatever size
+// the archive claims and inflates an entry in one go.
+// Browser-safe: in a browser, fflate's streaming Inflate a few kilobytes at a time; in Node, zlib (native, about
+// 20× faster, with `maxOutputLength` as its bound), taken with process.getBuiltinModule so nothing is imported.
 import { Inflate } from 'fflate';
+import type * as Zlib from 'node:zlib';
 
 export interface ZipLimits {
   /** Entries (parts) in the archive at most. */
@@ -79,12 +81,27 @@ export function listEntries(bytes: Uint8Array, maxEntries: number): Entry[] {
   return entries;
 }
 
+/** Node's zlib where this runs in Node 20.16+, else undefined. */
+function nodeZlib(): typeof Zlib | undefined {
+  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return p?.getBuiltinModule?.('node:zlib') as typeof Zlib | undefined;
+}
+
+/** Bytes handed to `onChunk` at a time: the reader can stop after any of them. */
+const CHUNK = 64 * 1024;
+
 /**
- * Inflates the entry `name`, handing its bytes to `onChunk` as they come (at most ~4 MB at a time). Returns
- * false when the archive has no such entry. Throws ZipError past a limit or on a damaged archive; whatever
- * `onChunk` throws stops the reading.
+ * Inflates the entry `name`, handing its bytes to `onChunk` in pieces of at most 64 KB. Returns false when the
+ * archive has no such entry. Throws ZipError past a limit or on a damaged archive; whatever `onChunk` throws
+ * stops the reading. `native: false` uses fflate where zlib is available too (tests of the browser's path).
  */
-export function readEntry(bytes: Uint8Array, name: string, limits: ZipLimits, onChunk: (chunk: Uint8Array) => void): boolean {
+export function readEntry(
+  bytes: Uint8Array,
+  name: string,
+  limits: ZipLimits,
+  onChunk: (chunk: Uint8Array) => void,
+  options: { native?: boolean } = {},
+): boolean {
   const entry = listEntries(bytes, limits.maxEntries).find((e) => e.name === name);
   if (!entry) return false;
   if (entry.flags & 1) throw new ZipError('invalid', `${name} is encrypted`);
@@ -105,13 +122,27 @@ export function readEntry(bytes: Uint8Array, name: string, limits: ZipLimits, on
     // The declared size was checked above; more than it, or more than the cap, is an archive that lies.
     if (total > limits.maxEntryBytes) throw new ZipError('too_large', `${name} inflates to more than ${limits.maxEntryBytes} bytes`, 'maxEntryBytes');
     if (total > entry.size) throw new ZipError('invalid', `${name} inflates to more bytes than its header declares`);
-    if (chunk.length > 0) onChunk(chunk);
+    for (let i = 0; i < chunk.length; i += CHUNK) onChunk(chunk.subarray(i, Math.min(chunk.length, i + CHUNK)));
   };
   if (entry.method === 0) {
-    for (let i = 0; i < data.length; i += 65536) take(data.subarray(i, Math.min(data.length, i + 65536)));
+    take(data);
     return true;
   }
   if (entry.method !== 8) throw new ZipError('invalid', `${name} uses compression method ${entry.method} (only deflate is read)`);
+  const zlib = options.native === false ? undefined : nodeZlib();
+  if (zlib) {
+    // One byte more than allowed is enough to know: zlib stops there (RangeError) instead of inflating the rest.
+    const bound = Math.min(limits.maxEntryBytes, entry.size) + 1;
+    let out: Uint8Array;
+    try {
+      out = zlib.inflateRawSync(data, { maxOutputLength: bound });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw new ZipError('invalid', `${name} cannot be inflated: ${(err as Error).message}`);
+      out = new Uint8Array(bound); // reported by take(): past the cap, or past the declared size
+    }
+    take(out);
+    return true;
+  }
   let finished = false;
   const inflater = new Inflate((chunk, final) => {
     take(chunk);

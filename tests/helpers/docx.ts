@@ -58,6 +58,12 @@ export function docxBomb(compressedKB = 400): Uint8Array {
   return bytes;
 }
 
+/** `mb` megabytes of markup and no text (`<w:r/>` runs), in a few kilobytes: only the byte cap stops it. */
+export function markupBomb(mb: number): Uint8Array {
+  const fill = strToU8('<w:r/>'.repeat(Math.floor((1024 * 1024) / 6)));
+  return streamedDocx(HEAD, fill, mb, TAIL);
+}
+
 /** Millions of empty paragraphs (`<w:p/>`) in a few kilobytes: `count` of them. */
 export function paragraphBomb(count: number): Uint8Array {
   const batch = 10_000;
