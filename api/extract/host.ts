@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { strToU8, zipSync } from 'fflate';
 import { DocxError, docxLimits, docxToText } from '../../model/commands/docx.ts';
 import { documentText, InvalidUtf8Error } from '../../model/commands/inputs.ts';
+import { NestingError } from '../../model/commands/text.ts';
 import type { ExtractReply, ExtractRequest } from './protocol.ts';
 
 const port = parentPort;
@@ -19,6 +20,8 @@ port.on('message', (m: ExtractRequest) => {
       reply = { id: m.id, ok: false, error: { source: 'docx', kind: err.kind, ...(err.limit ? { limit: err.limit } : {}), message: err.message } };
     } else if (err instanceof InvalidUtf8Error) {
       reply = { id: m.id, ok: false, error: { source: 'utf8', message: err.message } };
+    } else if (err instanceof NestingError) {
+      reply = { id: m.id, ok: false, error: { source: 'nesting', kind: 'too_large', limit: 'htmlDepth', message: err.message } };
     } else {
       reply = { id: m.id, ok: false, error: { source: 'other', message: err instanceof Error ? err.message : String(err) } };
     }

@@ -13,8 +13,8 @@ export interface ExtractRequest {
 
 /** Why a file could not be read: the reader's error, as data (classes do not cross threads). */
 export interface ExtractFailure {
-  /** `docx` (DocxError: see its kind and limit), `utf8` (InvalidUtf8Error), `other` (a bug). */
-  source: 'docx' | 'utf8' | 'other';
+  /** `docx` (DocxError: see its kind and limit), `utf8` (InvalidUtf8Error), `nesting` (NestingError: HTML too deep), `other` (a bug). */
+  source: 'docx' | 'utf8' | 'nesting' | 'other';
   kind?: 'invalid' | 'too_large';
   limit?: string;
   message: string;

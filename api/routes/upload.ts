@@ -6,6 +6,7 @@
 import type { RequestHandler } from 'express';
 import { docxLimits } from '../../model/commands/docx.ts';
 import { formatOfUpload } from '../../model/commands/inputs.ts';
+import { MAX_HTML_DEPTH } from '../../model/commands/text.ts';
 import { HttpError } from '../errors.ts';
 import { ExtractError, type TextExtractor } from '../extract/client.ts';
 import type { ExtractFailure } from '../extract/protocol.ts';
@@ -43,6 +44,7 @@ export function documentFromForm(limits: Limits, extractor: () => TextExtractor)
 /** The reader refused the file: 400 unreadable or not UTF-8, 413 a body too large inflated, 422 another limit. */
 function readerError(e: ExtractFailure, name: string, maxChars: number): HttpError {
   if (e.source === 'utf8') return new HttpError(400, 'invalid_utf8', `${name}: ${e.message}`);
+  if (e.source === 'nesting') return new HttpError(422, 'limit_exceeded', `${name}: ${e.message}`, {}, { limit: 'htmlDepth', max: MAX_HTML_DEPTH });
   if (e.source !== 'docx') return new HttpError(500, 'internal_error', 'internal server error');
   if (e.kind !== 'too_large') return new HttpError(400, 'invalid_request', `${name}: ${e.message}`);
   const caps = docxLimits(maxChars);
