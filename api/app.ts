@@ -15,7 +15,7 @@ import { buildOpenApi, type OpenApiFragment } from './openapi.ts';
 import { ModelQueue } from './queue.ts';
 import { batchRouter } from './routes/batch.ts';
 import { detectRouter } from './routes/detect.ts';
-import { healthRouter } from './routes/health.ts';
+import { type HealthCheck, healthRouter } from './routes/health.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { modelsRouter } from './routes/models.ts';
 import { openapiRouter } from './routes/openapi.ts';
@@ -28,6 +28,8 @@ export interface ExtraRouter {
   router: Router;
   /** Its paths (full, e.g. `/v1/jobs/{id}`) and schemas for /openapi.json. */
   openapi?: OpenApiFragment;
+  /** Dependencies /healthz reports (e.g. `redis`): each resolves true when it answers. */
+  health?: Record<string, HealthCheck>;
 }
 
 export interface AppDeps {
@@ -113,7 +115,7 @@ export function createApp(deps: AppDeps): PtdApp {
     }),
   );
 
-  app.use(healthRouter(ctx));
+  app.use(healthRouter(ctx, Object.assign({}, ...extras.map((r) => r.health ?? {})) as Record<string, HealthCheck>));
   app.use(metricsRouter(ctx));
   app.use(openapiRouter(() => buildOpenApi(ctx, extras.flatMap((r) => (r.openapi ? [r.openapi] : [])), apiKeys.length > 0)));
   if (deps.playground !== false) app.use(playgroundRouter());

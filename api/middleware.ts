@@ -13,17 +13,31 @@ export function parseApiKeys(raw: string | undefined): string[] {
     .filter((k) => k.length > 0);
 }
 
-/** Requires a matching `x-api-key` when keys are configured; compares digests in constant time. */
+/**
+ * Who owns what a key creates (jobs): a digest of the key, so records never hold the key itself and any API
+ * process with the same keys agrees on it.
+ */
+export function ownerOf(key: string): string {
+  return createHash('sha256').update(`ptd-owner\0${key}`).digest('hex').slice(0, 32);
+}
+
+/**
+ * Requires a matching `x-api-key` when keys are configured; compares digests in constant time. The key's owner
+ * id goes to `res.locals.owner` (none on a keyless server).
+ */
 export function apiKeyAuth(keys: readonly string[]): RequestHandler {
   const digests = keys.map(digest);
-  return (req, _res, next) => {
+  return (req, res, next) => {
     if (digests.length === 0 || req.method === 'OPTIONS') return next();
     const given = req.get('x-api-key');
     if (given) {
       const d = digest(given);
       let ok = false;
       for (const k of digests) ok = timingSafeEqual(k, d) || ok;
-      if (ok) return next();
+      if (ok) {
+        res.locals.owner = ownerOf(given);
+        return next();
+      }
     }
     next(new HttpError(401, 'unauthorized', given ? 'the x-api-key header does not match a key' : 'send an API key in the x-api-key header'));
   };

@@ -176,6 +176,10 @@ export const modelsResponseSchema = z
 
 export const healthSchema = z
   .object({
-    status: z.enum(['ok', 'loading', 'failed', 'shutting_down']),
+    status: z.enum(['ok', 'loading', 'failed', 'shutting_down', 'degraded']).describe('`degraded`: a dependency is down (see `dependencies`).'),
     models: z.record(z.string(), z.boolean()),
+    dependencies: z
+      .record(z.string(), z.enum(['up', 'down']))
+      .optional()
+      .describe('What the server needs besides its models, e.g. `{"redis": "down"}` when jobs are on and Redis does not answer.'),
   });

@@ -57,8 +57,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   // Load the worker's models before taking chunks: a bad --model fails here, not on the first chunk.
   for (const s of specs) await detectors(s.name);
 
-  const connection = connect(options.redisUrl);
-  connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const connection = connect(options.redisUrl); // its error listener is the worker's (JobWorker watches it)
   const worker = new JobWorker({
     connection,
     detectorFor: detectors,

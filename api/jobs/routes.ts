@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { HttpError, methodNotAllowed, payloadTooLarge, type ErrorCode } from '../errors.ts';
 import type { JobQueues } from './queue.ts';
+import { isConnectionError } from './redis.ts';
 import { readFormUpload } from '../multipart.ts';
 import { FINAL_STATUSES, type JobDocument, type JobStore } from './store.ts';
 import { JSONL_TYPES, isTextTooLong, parseJsonLines, type JobLimits, type SubmissionSchemas } from './submission.ts';
@@ -39,9 +40,13 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
     res.locals.route = `/v1/jobs${path}`;
     next();
   };
-  const jobOr404 = async (id: string) => {
+  // A job submitted with a key is that key's only: to any other key (or a keyless server sharing the Redis) it is
+  // answered as if it did not exist, so ids cannot be probed. Jobs submitted without a key are anyone's, as before.
+  const jobOr404 = async (id: string, res: Response) => {
     const record = ID.test(id) ? await store.get(id) : null;
-    if (!record) throw new HttpError(404, 'not_found', 'no such job (unknown id, or expired)');
+    if (!record || (record.owner !== undefined && record.owner !== (res.locals.owner as string | undefined))) {
+      throw new HttpError(404, 'not_found', 'no such job (unknown id, expired, or submitted with another API key)');
+    }
     return record;
   };
 
@@ -81,6 +86,7 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
     const id = randomUUID();
     const record = await store.create({
       id,
+      ...(res.locals.owner ? { owner: res.locals.owner as string } : {}),
       model: options.model ?? deps.defaultModel,
       ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
       ...(options.webhook ? { webhook: options.webhook } : {}),
@@ -102,12 +108,12 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
   router.all('/', methodNotAllowed('POST'));
 
   router.get('/:id', route('/:id'), async (req, res) => {
-    const record = await jobOr404(req.params.id as string);
+    const record = await jobOr404(req.params.id as string, res);
     res.json(await describeJob(store, record));
   });
 
   router.delete('/:id', route('/:id'), async (req, res) => {
-    const record = await jobOr404(req.params.id as string);
+    const record = await jobOr404(req.params.id as string, res);
     if (FINAL_STATUSES.has(record.status) && record.status !== 'cancelled') {
       throw new HttpError(409, JOB_FINISHED, `the job is already ${record.status}`);
     }
@@ -124,7 +130,7 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
   router.all('/:id', methodNotAllowed('GET', 'DELETE'));
 
   router.get('/:id/results', route('/:id/results'), async (req, res) => {
-    const record = await jobOr404(req.params.id as string);
+    const record = await jobOr404(req.params.id as string, res);
     if (!FINAL_STATUSES.has(record.status)) {
       throw new HttpError(409, JOB_NOT_FINISHED, `the job is ${record.status}; results are served once it has finished`, {}, {
         status: record.status,
@@ -141,22 +147,13 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
 
   // Redis unreachable: 503 with a reason, not a 500 (the queue and job records live there).
   router.use(((err, _req, _res, next) => {
-    if (!(err instanceof HttpError) && isRedisDown(err)) {
+    if (!(err instanceof HttpError) && isConnectionError(err)) {
       deps.logger.warn({ err: (err as Error).message }, 'jobs request failed: redis unavailable');
       return next(new HttpError(503, 'not_ready', 'the job queue (Redis) is unavailable; retry later', { 'Retry-After': '5' }));
     }
     next(err);
   }) as ErrorRequestHandler);
   return router;
-}
-
-function isRedisDown(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: string };
-  return (
-    e?.name === 'MaxRetriesPerRequestError' ||
-    e?.code === 'ECONNREFUSED' ||
-    /connection is closed|stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET/i.test(e?.message ?? '')
-  );
 }
 
 function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, limits: JobLimits): z.infer<S> {

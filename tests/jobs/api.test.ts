@@ -459,11 +459,91 @@ describe('app integration', () => {
       expect(get.headers['retry-after']).toBe('5');
       const post = await request(broken).post('/v1/jobs').send({ documents: [{ text: 'a' }] });
       expect(post.status).toBe(503);
-      expect((await request(broken).get('/healthz')).status).toBe(200);
+      const health = await request(broken).get('/healthz');
+      expect([health.status, health.body]).toEqual([503, { status: 'degraded', models: { tiny: true }, dependencies: { redis: 'down' } }]);
     } finally {
       down.connection.disconnect();
       await down.close();
     }
+  });
+
+  it('/healthz reports Redis: 503 degraded when it stops, 200 again when it is back', async () => {
+    let own = await startRedis();
+    const service = await createJobsService({ redisUrl: own.url, models: ['tiny'] }, {});
+    try {
+      const withJobs = createApp({ models: ModelRegistry.of({ tiny: fakeDetector() }), routers: [service.router], playground: false, defaultMetrics: false });
+      const health = async () => {
+        const res = await request(withJobs).get('/healthz');
+        return { status: res.status, body: res.body as { status: string; dependencies: Record<string, string> } };
+      };
+      await until(async () => ((await health()).status === 200 ? true : undefined), 10_000, 100);
+      expect((await health()).body).toEqual({ status: 'ok', models: { tiny: true }, dependencies: { redis: 'up' } });
+      await own.stop();
+      const down = await until(async () => {
+        const h = await health();
+        return h.status === 503 ? h : undefined;
+      }, 10_000, 100);
+      expect(down.body).toEqual({ status: 'degraded', models: { tiny: true }, dependencies: { redis: 'down' } });
+      own = await startRedis(own.port);
+      const back = await until(async () => {
+        const h = await health();
+        return h.status === 200 ? h : undefined;
+      }, 20_000, 100);
+      expect(back.body.dependencies).toEqual({ redis: 'up' });
+    } finally {
+      await service.close();
+      await own.stop();
+    }
+  });
+
+  it('a job submitted with an API key is seen, read and cancelled with that key only', async () => {
+    const secured = createApp({
+      models: ModelRegistry.of({ tiny: fakeDetector() }),
+      routers: [jobs.router],
+      apiKeys: ['k1', 'k2'],
+      playground: false,
+      defaultMetrics: false,
+    });
+    const mine = await request(secured).post('/v1/jobs').set('x-api-key', 'k1').send({ documents: makeDocuments(2) });
+    expect(mine.status).toBe(202);
+    const id = mine.body.id as string;
+    for (const [method, path] of [['get', `/v1/jobs/${id}`], ['get', `/v1/jobs/${id}/results`], ['delete', `/v1/jobs/${id}`]] as const) {
+      const other = await request(secured)[method](path).set('x-api-key', 'k2');
+      expect([other.status, other.body.error.code], `${method} ${path}`).toEqual([404, 'not_found']);
+      // a keyless server on the same Redis does not see it either
+      expect((await request(app)[method](path)).status, `keyless ${method} ${path}`).toBe(404);
+    }
+    expect((await request(secured).get(`/v1/jobs/${id}`).set('x-api-key', 'k1')).body).toMatchObject({ id, status: 'queued' });
+    expect((await request(secured).delete(`/v1/jobs/${id}`).set('x-api-key', 'k1')).body).toMatchObject({ id, status: 'cancelled' });
+    // the record holds an owner id, never the key
+    const meta = await jobs.connection.hgetall(`ptd:job:{${id}}:meta`);
+    expect(meta.owner).toMatch(/^[0-9a-f]{32}$/);
+    expect(JSON.stringify(meta)).not.toContain('k1');
+    // a job submitted without a key (keyless server) stays anyone's, as before
+    const open = await request(app).post('/v1/jobs').send({ documents: makeDocuments(1) });
+    expect((await request(secured).get(`/v1/jobs/${open.body.id}`).set('x-api-key', 'k2')).status).toBe(200);
+    await request(app).delete(`/v1/jobs/${open.body.id}`);
+  });
+
+  it('refuses a cross-origin form POST to a keyless server (403) and creates no job', async () => {
+    const before = await jobCount();
+    const res = await request(app)
+      .post('/v1/jobs')
+      .set({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' })
+      .field('webhook', 'http://127.0.0.1:9/steal')
+      .attach('file', Buffer.from('{"text":"From another site."}\n'), 'docs.jsonl');
+    expect([res.status, res.body.error.code]).toEqual([403, 'cross_site_request']);
+    expect(res.body.error.message).toMatch(/PTD_API_KEYS.*--cors/);
+    expect(await jobCount()).toBe(before);
+  });
+
+  it('refuses a JSON-lines upload in another charset and a form field named __proto__', async () => {
+    const latin = await request(app).post('/v1/jobs').set('content-type', 'application/x-ndjson; charset=iso-8859-1').send('{"text":"caf\u00e9"}');
+    expect([latin.status, latin.body.error.code]).toEqual([415, 'unsupported_media_type']);
+    const proto = await request(app).post('/v1/jobs').field('__proto__', 'x').attach('file', Buffer.from('{"text":"Fine."}\n'), 'docs.jsonl');
+    expect([proto.status, proto.body.error.message]).toEqual([400, 'form field name "__proto__" is not allowed']);
+    const query = await request(app).post('/v1/jobs?__proto__=x').set('content-type', 'application/x-ndjson').send('{"text":"Fine."}');
+    expect([query.status, query.body.error.code]).toEqual([400, 'invalid_request']);
   });
 
   it('answers 405 for other methods', async () => {
