@@ -101,9 +101,10 @@ describe('docx limits (docxLimits: derived from the document character limit)', 
   });
 
   it('refuses a paragraph bomb, too many parts, and text over the character limit', () => {
+    const bomb = paragraphBomb(500_000); // 3 MB of <w:p/>, under the byte cap
     const rss = process.memoryUsage().rss;
     const started = performance.now();
-    const paragraphs = refusal(paragraphBomb(500_000)); // 3 MB of <w:p/>, under the byte cap
+    const paragraphs = refusal(bomb);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024);
     expect(paragraphs).toMatchObject({ kind: 'too_large', limit: 'docxParagraphs' });
