@@ -34,3 +34,20 @@ export function exceedsChars(text: string, max: number): boolean {
 export function maxUtf8Bytes(maxChars: number): number {
   return 4 * maxChars;
 }
+
+/**
+ * Bytes a one-document file may have, for documents of `maxChars` characters. Plain text: 4 per character (UTF-8's
+ * most) and a byte-order mark; Markdown and HTML: 100 per character (markup, scripts and styles are not text);
+ * .docx: 64 MiB (images included; its text is read within docxLimits).
+ */
+export function maxFileBytes(format: 'txt' | 'md' | 'html' | 'docx', maxChars: number): number {
+  switch (format) {
+    case 'txt':
+      return maxUtf8Bytes(maxChars) + 3;
+    case 'md':
+    case 'html':
+      return 100 * maxChars;
+    case 'docx':
+      return 64 * 1024 * 1024;
+  }
+}

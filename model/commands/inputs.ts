@@ -5,10 +5,12 @@ import { open as fsOpen, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { CliError, UsageError } from '../../cli/errors.ts';
-import { DEFAULT_MAX_CHARS, exceedsChars, maxUtf8Bytes } from '../limits.ts';
+import { DEFAULT_MAX_CHARS, exceedsChars, maxFileBytes } from '../limits.ts';
 import { LineTooLongError, readAtMost, readLines, TooManyBytesError } from './bounded.ts';
 import { DocxError, docxLimits, docxToText } from './docx.ts';
-import { htmlToText, markdownToText, NestingError } from './text.ts';
+import { decodeUtf8, htmlToText, InvalidUtf8Error, markdownToText, NestingError } from './text.ts';
+
+export { decodeUtf8, InvalidUtf8Error, maxFileBytes };
 
 export type InputFormat = 'txt' | 'md' | 'html' | 'jsonl' | 'docx';
 export const INPUT_FORMATS: InputFormat[] = ['txt', 'md', 'html', 'jsonl', 'docx'];
@@ -48,23 +50,6 @@ export function formatOfUpload(filename: string, mimeType: string): InputFormat 
   return EXTENSIONS[path.extname(filename).toLowerCase()] ?? MEDIA_TYPES[mimeType.split(';')[0]!.trim().toLowerCase()] ?? null;
 }
 
-/** Bytes that are not UTF-8: refused the same way on every path (API JSON, uploads, `ptd score`), never decoded to U+FFFD. */
-export class InvalidUtf8Error extends Error {
-  constructor(message = 'not valid UTF-8 text (save the file as UTF-8)') {
-    super(message);
-    this.name = 'InvalidUtf8Error';
-  }
-}
-
-/** Decodes UTF-8 strictly (a byte-order mark is dropped); InvalidUtf8Error otherwise. */
-export function decodeUtf8(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new InvalidUtf8Error();
-  }
-}
-
 /**
  * The text to score in a file's bytes (one document; JSON lines are read by parseJsonl). Throws DocxError when a
  * .docx is not one or passes docxLimits(maxChars), InvalidUtf8Error for text that is not UTF-8. The text's own
@@ -100,23 +85,6 @@ export function formatOf(file: string, override?: InputFormat): InputFormat {
 export interface InputLimits {
   /** Characters (code points, model/limits.ts) of one document. */
   maxChars: number;
-}
-
-/**
- * Bytes a one-document file may have. Plain text: 4 per character (UTF-8's most) and a byte-order mark; Markdown
- * and HTML: 100 per character (markup, scripts and styles are not text); .docx: 64 MiB (images included; its text
- * is read within docxLimits).
- */
-export function maxFileBytes(format: Exclude<InputFormat, 'jsonl'>, maxChars: number): number {
-  switch (format) {
-    case 'txt':
-      return maxUtf8Bytes(maxChars) + 3;
-    case 'md':
-    case 'html':
-      return 100 * maxChars;
-    case 'docx':
-      return 64 * 1024 * 1024;
-  }
 }
 
 /** Bytes of one JSON line: its text written with \uXXXX escapes (12 bytes for a character beyond the BMP), plus 64 KiB of other fields. */

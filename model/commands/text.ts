@@ -3,6 +3,23 @@
 // Markdown: the prose without markup (code blocks, link targets, emphasis markers, front matter).
 import { Parser } from 'htmlparser2';
 
+/** Bytes that are not UTF-8: refused the same way on every path (API JSON, uploads, `ptd score`), never decoded to U+FFFD. */
+export class InvalidUtf8Error extends Error {
+  constructor(message = 'not valid UTF-8 text (save the file as UTF-8)') {
+    super(message);
+    this.name = 'InvalidUtf8Error';
+  }
+}
+
+/** Decodes UTF-8 strictly (a byte-order mark is dropped); InvalidUtf8Error otherwise. */
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidUtf8Error();
+  }
+}
+
 /** Elements whose content is never shown as text. */
 const INVISIBLE = new Set([
   'head', 'script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'embed', 'canvas', 'audio',
