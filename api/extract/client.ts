@@ -78,11 +78,11 @@ export class TextExtractor {
   private start(): Promise<Worker> {
     this.ready ??= new Promise<Worker>((resolve, reject) => {
       const worker = new Worker(ENTRY, { resourceLimits: { maxOldGenerationSizeMb: this.options.maxMemoryMb } });
-      worker.unref(); // never what keeps a process alive
       const onFirst = (m: unknown) => {
         if ((m as { ready?: boolean }).ready) {
           worker.off('message', onFirst);
           worker.on('message', (reply: ExtractReply) => this.onReply(reply));
+          this.idle(worker); // after the listeners: adding one refs the worker again
           resolve(worker);
         }
       };
@@ -120,7 +120,13 @@ export class TextExtractor {
       this.fail(new ExtractError('timeout', `reading the file took longer than ${this.options.timeoutMs} ms`));
       this.drop(worker);
     }, this.options.timeoutMs);
+    worker.ref(); // a file being read keeps the process alive until it is answered
     worker.postMessage({ id, ...task.request } satisfies ExtractRequest, [task.request.bytes.buffer as ArrayBuffer]);
+  }
+
+  /** An idle worker (started, nothing being read) is never what keeps a process alive. */
+  private idle(worker: Worker): void {
+    if (!this.running && this.waiting.length === 0) worker.unref();
   }
 
   private onReply(reply: ExtractReply): void {
@@ -129,6 +135,7 @@ export class TextExtractor {
     clearTimeout(timer);
     this.running = undefined;
     task.resolve(reply.ok ? { ok: true, text: reply.text } : { ok: false, error: reply.error });
+    if (this.worker) this.idle(this.worker);
     void this.pump();
   }
 

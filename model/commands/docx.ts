@@ -40,12 +40,13 @@ export interface DocxLimits {
 /**
  * The limits for documents of at most `maxChars` characters. Word's XML is verbose (run properties, revision ids:
  * 5–20 bytes of markup per character of text are common), so the body may hold 50 bytes per character, plus
- * 1 MiB (3.5 MB for 50,000 characters); every paragraph holds at least one character or is one of as many empty ones; real documents have tens
+ * 1 MiB (3.5 MB for 50,000 characters); as many paragraphs as characters (a paragraph with text holds one at
+ * least, and real documents have far fewer empty ones); real documents have tens
  * of parts (styles, fonts, images) and nest elements a few dozen deep (tables in tables, text boxes), so 1,000
  * parts and 256 levels are far beyond them.
  */
 export function docxLimits(maxChars: number = DEFAULT_MAX_CHARS): DocxLimits {
-  return { maxChars, maxBodyBytes: 50 * maxChars + 1024 * 1024, maxParts: 1000, maxParagraphs: 2 * maxChars, maxDepth: 256 };
+  return { maxChars, maxBodyBytes: 50 * maxChars + 1024 * 1024, maxParts: 1000, maxParagraphs: maxChars, maxDepth: 256 };
 }
 
 /** Elements whose content is never document text. */

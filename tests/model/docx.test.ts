@@ -108,7 +108,7 @@ describe('docx limits (docxLimits: derived from the document character limit)', 
     expect(performance.now() - started).toBeLessThan(1000);
     expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024);
     expect(paragraphs).toMatchObject({ kind: 'too_large', limit: 'docxParagraphs' });
-    expect(paragraphs.message).toBe('the document has more than 100000 paragraphs');
+    expect(paragraphs.message).toBe('the document has more than 50000 paragraphs');
     expect(refusal(manyParts(1001))).toMatchObject({ kind: 'too_large', limit: 'docxParts' });
     // Deep nesting (an XML parser's work per element grows with the depth): 257 levels.
     const deep = docxOf([`${'<w:sdt>'.repeat(257)}x${'</w:sdt>'.repeat(257)}`]);
