@@ -36,7 +36,7 @@ export function submissionSchemas(limits: JobLimits, modelNames: readonly string
     .url({ protocol: /^https?$/, hostname: z.regexes.hostname })
     .max(2048)
     .optional()
-    .describe('Called with POST `{event: "job.finished", job}` when the job finishes (retried with back-off).');
+    .describe('Called with POST `{event: "job.finished", job}` when the job finishes (retried with back-off). Public addresses only, unless the server lists the address in PTD_WEBHOOK_ALLOW.');
   const id = z.string().min(1).max(256);
   const text = documentTextSchema(limits.maxCharsPerDocument);
   const document = z.strictObject({ id: id.optional().describe('Caller id echoed in the result; the input index when left out.'), text });
