@@ -72,14 +72,13 @@ describe('docx limits (docxLimits: derived from the document character limit)', 
     throw new Error('no error');
   };
 
-  it('refuses a 400 KB decompression bomb from its declared size, before inflating: fast and without memory', () => {
+  // Time is checked where the issue asks for it, on a running server (tests/api/hardening.test.ts); here, memory.
+  it('refuses a 400 KB decompression bomb from its declared size, before inflating, without memory', () => {
     const bomb = docxBomb(400);
     expect(bomb.length).toBeGreaterThan(300_000);
     expect(bomb.length).toBeLessThan(500_000);
     const rss = process.memoryUsage().rss;
-    const started = performance.now();
     const err = refusal(bomb);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024);
     expect(err).toMatchObject({ kind: 'too_large', limit: 'docxBodyBytes' });
     expect(err.message).toMatch(/word\/document\.xml declares \d+ bytes uncompressed, more than 3548576 \(limit docxBodyBytes\)/);
@@ -103,9 +102,7 @@ describe('docx limits (docxLimits: derived from the document character limit)', 
   it('refuses a paragraph bomb, too many parts, and text over the character limit', () => {
     const bomb = paragraphBomb(500_000); // 3 MB of <w:p/>, under the byte cap
     const rss = process.memoryUsage().rss;
-    const started = performance.now();
     const paragraphs = refusal(bomb);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024);
     expect(paragraphs).toMatchObject({ kind: 'too_large', limit: 'docxParagraphs' });
     expect(paragraphs.message).toBe('the document has more than 50000 paragraphs');
