@@ -98,13 +98,13 @@ describe('.docx bombs against a running server', () => {
 
 describe('reading uploads off the main thread', () => {
   it('refuses a file that takes longer than the reader allows, and reads the next one on a fresh worker', async () => {
-    const extractor = new TextExtractor({ timeoutMs: 300, maxPending: 4, maxMemoryMb: 256 });
+    const extractor = new TextExtractor({ timeoutMs: 100, maxPending: 4, maxMemoryMb: 256 });
     try {
       await extractor.warm();
       const app = appWith({ base: fakeDetector() }, { extractor, limits: { maxBodyBytes: 4 * 1024 * 1024 } });
-      // Markdown with a pattern the regex-based reader handles slowly (many unclosed `**` on one line).
-      const slow = Buffer.from('**a '.repeat(400_000));
-      const res = await request(app).post('/v1/detect').attach('file', slow, 'slow.md');
+      // A million HTML paragraphs: read in linear time, but far longer than the 100 ms this reader allows.
+      const slow = Buffer.from('<p>a'.repeat(1_000_000));
+      const res = await request(app).post('/v1/detect').attach('file', slow, 'slow.html');
       expect([res.status, res.body.error.code, res.body.error.limit]).toEqual([422, 'limit_exceeded', 'uploadReadMs']);
       await request(app).post('/v1/detect').attach('file', Buffer.from(SAMPLE), 'a.txt').expect(200);
     } finally {
