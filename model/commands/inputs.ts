@@ -201,6 +201,7 @@ async function* jsonlDocuments(file: string, limits: InputLimits, stdin: () => R
       }
       const doc = parseJsonlLine(line === 1 ? raw.replace(/^\uFEFF/, '') : raw, name(file), line, limits.maxChars);
       if (!doc) continue;
+      doc.source = `${file}:${line}`; // `-:LINE` for stdin, as the output has always said (messages say "stdin")
       if (!doc.text.trim()) throw new CliError(`empty input: ${name(file)} line ${line} has no text to score`);
       records++;
       yield doc;
