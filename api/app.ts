@@ -6,15 +6,16 @@ import express, { type Express, type Router } from 'express';
 import pino, { type Logger } from 'pino';
 import type { AppContext, ServerState } from './context.ts';
 import { HttpError, errorHandler, notFound } from './errors.ts';
+import { sharedExtractor, type TextExtractor } from './extract/client.ts';
 import { type Limits, resolveLimits } from './limits.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { apiKeyAuth, cors, requestLog, securityHeaders } from './middleware.ts';
+import { apiKeyAuth, cors, crossSiteGuard, requestLog, securityHeaders, strictCharset } from './middleware.ts';
 import type { ModelRegistry } from './models.ts';
 import { buildOpenApi, type OpenApiFragment } from './openapi.ts';
 import { ModelQueue } from './queue.ts';
 import { batchRouter } from './routes/batch.ts';
 import { detectRouter } from './routes/detect.ts';
-import { healthRouter } from './routes/health.ts';
+import { type HealthCheck, healthRouter } from './routes/health.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { modelsRouter } from './routes/models.ts';
 import { openapiRouter } from './routes/openapi.ts';
@@ -27,6 +28,8 @@ export interface ExtraRouter {
   router: Router;
   /** Its paths (full, e.g. `/v1/jobs/{id}`) and schemas for /openapi.json. */
   openapi?: OpenApiFragment;
+  /** Dependencies /healthz reports (e.g. `redis`): each resolves true when it answers. */
+  health?: Record<string, HealthCheck>;
 }
 
 export interface AppDeps {
@@ -47,6 +50,8 @@ export interface AppDeps {
   state?: ServerState;
   /** Include Node process metrics in /metrics (default true). */
   defaultMetrics?: boolean;
+  /** Reads uploaded files in a worker thread; the process's shared one when absent. */
+  extractor?: TextExtractor;
 }
 
 export interface PtdApp extends Express {
@@ -73,6 +78,7 @@ export function createApp(deps: AppDeps): PtdApp {
     state,
     debug: deps.debug ?? false,
     schemas: requestSchemas(limits, deps.models.names),
+    extractor: () => deps.extractor ?? sharedExtractor(),
   };
   const apiKeys = deps.apiKeys ?? [];
   const extras = deps.routers ?? [];
@@ -95,6 +101,9 @@ export function createApp(deps: AppDeps): PtdApp {
   });
   app.use(securityHeaders);
   app.use(cors(deps.corsOrigins ?? []));
+  // Before any body is read: a request another site's page sent to a keyless server is refused as it arrives.
+  app.use('/v1', crossSiteGuard(deps.corsOrigins ?? [], apiKeys.length > 0));
+  app.use(strictCharset);
   app.use(
     express.json({
       limit: limits.maxBodyBytes,
@@ -106,7 +115,7 @@ export function createApp(deps: AppDeps): PtdApp {
     }),
   );
 
-  app.use(healthRouter(ctx));
+  app.use(healthRouter(ctx, Object.assign({}, ...extras.map((r) => r.health ?? {})) as Record<string, HealthCheck>));
   app.use(metricsRouter(ctx));
   app.use(openapiRouter(() => buildOpenApi(ctx, extras.flatMap((r) => (r.openapi ? [r.openapi] : [])), apiKeys.length > 0)));
   if (deps.playground !== false) app.use(playgroundRouter());
@@ -122,7 +131,7 @@ export function createApp(deps: AppDeps): PtdApp {
   app.use(notFound);
   app.use(
     errorHandler(logger, limits.maxBodyBytes, (e) => {
-      if (e.status === 429 || e.status === 413 || e.status === 422 || e.status === 401) metrics.rejected.inc({ reason: e.code });
+      if (e.status === 429 || e.status === 413 || e.status === 422 || e.status === 401 || e.status === 403) metrics.rejected.inc({ reason: e.code });
     }),
   );
   return app;

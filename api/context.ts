@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import type { Logger } from 'pino';
 import type { Detector } from '../model/types.ts';
 import { HttpError } from './errors.ts';
+import type { TextExtractor } from './extract/client.ts';
 import type { Limits } from './limits.ts';
 import type { Metrics } from './metrics.ts';
 import type { ModelRegistry } from './models.ts';
@@ -24,6 +25,8 @@ export interface AppContext {
   /** Log document text (never on unless asked for). */
   debug: boolean;
   schemas: ReturnType<typeof requestSchemas>;
+  /** Reads uploaded files off the main thread (api/extract); started on first use. */
+  extractor: () => TextExtractor;
 }
 
 export function pickModel(ctx: AppContext, requested: string | undefined): { name: string; detector: Detector } {

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'not_acceptable'
   | 'unauthorized'
+  | 'cross_site_request'
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'

@@ -1,12 +1,13 @@
 // Every size and time limit of the API in one place. The README states the defaults; `ptd serve` and
 // PTD_* environment variables override them. Each limit has a stable name that error messages quote.
+import { DEFAULT_MAX_CHARS } from '../model/limits.ts';
 
 export interface Limits {
-  /** Characters (UTF-16 code units, as JavaScript counts them) in one document. */
+  /** Characters in one document: Unicode code points, counted by model/limits.ts's countChars (every face counts so). */
   maxCharsPerDocument: number;
   /** Documents in one `/v1/detect/batch` request. */
   maxDocumentsPerBatch: number;
-  /** Characters summed over the documents of one batch request. */
+  /** Characters (code points) summed over the documents of one batch request. */
   maxCharsPerBatch: number;
   /** Bytes of a JSON request body. */
   maxBodyBytes: number;
@@ -22,7 +23,7 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
-  maxCharsPerDocument: 50_000,
+  maxCharsPerDocument: DEFAULT_MAX_CHARS,
   maxDocumentsPerBatch: 64,
   maxCharsPerBatch: 1_000_000,
   maxBodyBytes: 2 * 1024 * 1024,

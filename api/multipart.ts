@@ -20,6 +20,8 @@ export interface FormUpload {
 export const FILE_FIELD = 'file';
 
 const MAX_FIELDS = 20;
+/** Names that mean something to JavaScript objects: refused, not silently dropped or merged. */
+const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_FIELD_BYTES = 4096;
 
 /** Reads the form; a file over `maxBytes` is a 413 naming `limit`, the route's limit on it. */
@@ -35,7 +37,8 @@ export function readFormUpload(req: Request, limit: 'maxBodyBytes' | 'maxUploadB
       reject(new HttpError(400, 'invalid_request', `malformed multipart form: ${(err as Error).message}`));
       return;
     }
-    const fields: Record<string, string> = {};
+    // No prototype: a field named "__proto__" is an ordinary (and refused) name, never the object's prototype.
+    const fields: Record<string, string> = Object.create(null) as Record<string, string>;
     const chunks: Buffer[] = [];
     let size = 0;
     let files = 0;
@@ -71,7 +74,8 @@ export function readFormUpload(req: Request, limit: 'maxBodyBytes' | 'maxUploadB
       stream.on('limit', () => fail(payloadTooLarge(limit, maxBytes, 'upload', { Connection: 'close' })));
     });
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) fail(new HttpError(400, 'invalid_request', `form field "${name}" is longer than ${MAX_FIELD_BYTES} bytes`));
+      if (info.valueTruncated) fail(new HttpError(400, 'invalid_request', `form field "${name.slice(0, 100)}" is longer than ${MAX_FIELD_BYTES} bytes`));
+      else if (FORBIDDEN_NAMES.has(name)) fail(new HttpError(400, 'invalid_request', `form field name "${name}" is not allowed`));
       else fields[name] = value;
     });
     parser.on('filesLimit', () => fail(new HttpError(400, 'invalid_request', `send one file per job (the form has more than one "${FILE_FIELD}")`)));

@@ -31,7 +31,9 @@ export function buildOpenApi(ctx: AppContext, fragments: OpenApiFragment[], auth
   const secured = auth ? { security: [{ apiKey: [] }] } : {};
   const common = {
     '400': err('Malformed JSON, wrong types, unknown fields or empty text (`invalid_json`, `invalid_utf8`, `invalid_request`).'),
-    ...(auth ? { '401': err('Missing or wrong x-api-key (`unauthorized`).') } : {}),
+    ...(auth
+      ? { '401': err('Missing or wrong x-api-key (`unauthorized`).') }
+      : { '403': err("Sent by another site's page to this server, which has no API keys (`cross_site_request`); see --cors.") }),
     '413': err('Body larger than maxBodyBytes (`payload_too_large`).'),
     '415': err('Body is not JSON (`unsupported_media_type`).'),
     '422': err('A size limit was exceeded (`limit_exceeded`; `error.limit` names it).'),
@@ -92,7 +94,7 @@ export function buildOpenApi(ctx: AppContext, fragments: OpenApiFragment[], auth
         operationId: 'models',
         summary: 'Loaded models: version, device used and why, dtype, thresholds, limits',
         ...secured,
-        responses: { '200': { description: 'Models and limits.', content: json('ModelsResponse') }, ...(auth ? { '401': common['401'] } : {}) },
+        responses: { '200': { description: 'Models and limits.', content: json('ModelsResponse') }, ...(auth ? { '401': err('Missing or wrong x-api-key (`unauthorized`).') } : { '403': err("Sent by another site's page to this server, which has no API keys (`cross_site_request`).") }) },
       },
     },
     '/healthz': {
@@ -101,7 +103,7 @@ export function buildOpenApi(ctx: AppContext, fragments: OpenApiFragment[], auth
         summary: 'Readiness: 200 once every model is loaded',
         responses: {
           '200': { description: 'Ready.', content: json('Health') },
-          '503': { description: 'Loading, failed or shutting down.', content: json('Health') },
+          '503': { description: 'Loading, failed, shutting down, or a dependency down (`degraded`: e.g. Redis when jobs are on).', content: json('Health') },
         },
       },
     },

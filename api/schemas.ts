@@ -1,7 +1,24 @@
 // Zod schemas for what comes in and what goes out. Requests are validated at the edge (STYLE §3, rule 5);
 // responses are described by the same library so the OpenAPI document (openapi.ts) is generated from them.
 import { z } from 'zod';
+import { countChars, exceedsChars } from '../model/limits.ts';
 import type { Limits } from './limits.ts';
+
+/**
+ * Document text: not blank, at most `max` characters as model/limits.ts counts them (Unicode code points, as
+ * JSON Schema's maxLength does). Too long is a custom issue naming the limit (validate.ts answers 422).
+ */
+export function documentTextSchema(max: number) {
+  return z
+    .string()
+    .refine((s) => !exceedsChars(s, max), {
+      message: `more than ${max} characters (Unicode code points)`,
+      params: { limit: 'maxCharsPerDocument', max },
+      abort: true,
+    })
+    .refine((s) => s.trim().length > 0, { message: 'text is empty' })
+    .meta({ maxLength: max });
+}
 
 /** Request bodies depend on the limits and on the model names the server was started with. */
 export function requestSchemas(limits: Limits, modelNames: readonly string[]) {
@@ -20,11 +37,9 @@ export function requestSchemas(limits: Limits, modelNames: readonly string[]) {
     .boolean()
     .optional()
     .describe('Find the words that drove each flagged sentence\'s score (`evidence`); true when left out. A few extra model runs per flagged sentence.');
-  const text = z
-    .string()
-    .max(limits.maxCharsPerDocument)
-    .refine((s) => s.trim().length > 0, { message: 'text is empty' })
-    .describe(`Document text, at most ${limits.maxCharsPerDocument} characters (maxCharsPerDocument).`);
+  const text = documentTextSchema(limits.maxCharsPerDocument).describe(
+    `Document text, at most ${limits.maxCharsPerDocument} characters (maxCharsPerDocument; Unicode code points).`,
+  );
 
   const detect = z.strictObject({ text, model, threshold, evidence });
 
@@ -44,7 +59,7 @@ export function requestSchemas(limits: Limits, modelNames: readonly string[]) {
       evidence,
     })
     .superRefine((body, ctx) => {
-      const total = body.documents.reduce((sum, d) => sum + d.text.length, 0);
+      const total = body.documents.reduce((sum, d) => sum + countChars(d.text), 0);
       if (total > limits.maxCharsPerBatch) {
         ctx.addIssue({
           code: 'custom',
@@ -188,6 +203,10 @@ export const modelsResponseSchema = z
 
 export const healthSchema = z
   .object({
-    status: z.enum(['ok', 'loading', 'failed', 'shutting_down']),
+    status: z.enum(['ok', 'loading', 'failed', 'shutting_down', 'degraded']).describe('`degraded`: a dependency is down (see `dependencies`).'),
     models: z.record(z.string(), z.boolean()),
+    dependencies: z
+      .record(z.string(), z.enum(['up', 'down']))
+      .optional()
+      .describe('What the server needs besides its models, e.g. `{"redis": "down"}` when jobs are on and Redis does not answer.'),
   });

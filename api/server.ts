@@ -63,8 +63,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     routers: options.routers,
     state,
   });
-  // Build the playground script now so the first page view does not wait for esbuild.
+  // Build the playground script now so the first page view does not wait for esbuild; start the upload reader's
+  // worker thread so the first upload does not wait for it.
   void playgroundAssets().catch((err) => logger.error({ err }, 'playground bundle failed'));
+  void app.locals.ptd.extractor().warm().catch((err) => logger.error({ err }, 'the upload reader did not start'));
 
   const host = options.host ?? '127.0.0.1';
   const server = app.listen(options.port ?? 8080, host);

@@ -24,8 +24,21 @@ const DEVICES: Device[] = ['auto', 'cpu', 'cuda', 'wasm', 'webgpu'];
 /** Runs a worker until SIGTERM/SIGINT; resolves once it has stopped. */
 export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   // Imported here, not at the top: `ptd --help` and the other commands need none of this.
-  const [{ default: pino }, { retryFromEnv }, { connect }, { JobWorker, locksFromEnv, memoizeDetectors }, { loadOnDevice, parseModelSpec }] =
-    await Promise.all([import('pino'), import('../jobs/queue.ts'), import('../jobs/redis.ts'), import('../jobs/worker.ts'), import('../models.ts')]);
+  const [{ default: pino }, { retryFromEnv }, { connect }, { JobWorker, locksFromEnv, memoizeDetectors }, { loadOnDevice, parseModelSpec }, { parseWebhookAllow }] =
+    await Promise.all([
+      import('pino'),
+      import('../jobs/queue.ts'),
+      import('../jobs/redis.ts'),
+      import('../jobs/worker.ts'),
+      import('../models.ts'),
+      import('../jobs/targets.ts'),
+    ]);
+  let webhookPolicy;
+  try {
+    webhookPolicy = parseWebhookAllow(process.env.PTD_WEBHOOK_ALLOW);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const logger = pino({ level: process.env.PTD_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const loader = options.loader ?? (await import('../../model/worker/client.ts')).loadWorkerDetector;
   const specs = options.models.map(parseModelSpec);
@@ -44,8 +57,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   // Load the worker's models before taking chunks: a bad --model fails here, not on the first chunk.
   for (const s of specs) await detectors(s.name);
 
-  const connection = connect(options.redisUrl);
-  connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const connection = connect(options.redisUrl); // its error listener is the worker's (JobWorker watches it)
   const worker = new JobWorker({
     connection,
     detectorFor: detectors,
@@ -54,6 +66,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     locks: locksFromEnv(),
     retry: retryFromEnv(),
     webhookSecret: process.env.PTD_WEBHOOK_SECRET || undefined,
+    webhookPolicy,
   });
   await worker.ready();
   logger.info(

@@ -46,9 +46,11 @@ export function jobsOpenApi(schemas: SubmissionSchemas, auth: boolean): OpenApiF
   const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
   const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
   const err = (description: string) => ({ description, content: json('Error') });
-  const authErr = auth ? { '401': err('Missing or wrong x-api-key (`unauthorized`).') } : {};
+  const authErr = auth
+    ? { '401': err('Missing or wrong x-api-key (`unauthorized`).') }
+    : { '403': err("Sent by another site's page to this server, which has no API keys (`cross_site_request`); see --cors.") };
   const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
-  const notFound = { '404': err('No such job, or it expired (`not_found`).') };
+  const notFound = { '404': err('No such job, it expired, or it belongs to another API key (`not_found`).') };
   const uploadLines = { type: 'string', description: 'One JSON object `{"id"?, "text", ...}` per line; other fields are ignored.' };
   return {
     paths: {

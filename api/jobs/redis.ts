@@ -2,6 +2,7 @@
 // One Redis holds both BullMQ's chunk queue and ptd's job records, so any number of API processes and
 // workers on any hosts cooperate by pointing PTD_REDIS_URL at it.
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -44,4 +45,69 @@ export function jobKeys(id: string) {
     /** Hash index -> `{index,id,code,message}` for documents that could not be scored. */
     errors: `${base}:errors`,
   };
+}
+
+/**
+ * Connection errors while Redis is away, logged once per `everyMs` (30 s) with a count of those not logged, and
+ * once more when a connection is back. While Redis is down every connection fails each reconnection attempt, and
+ * every BullMQ object on a connection repeats its errors: unthrottled, that was a dozen lines a second.
+ */
+export class RedisErrors {
+  private last = -Infinity;
+  private suppressed = 0;
+  private down = false;
+  private readonly watched = new WeakSet<Redis>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly everyMs = 30_000,
+  ) {}
+
+  /** A listener for a BullMQ object's `error` events: connection errors throttled, others logged as they come. */
+  listener(source: string): (err: Error) => void {
+    return (err) => {
+      if (isConnectionError(err)) this.report(source, err);
+      else this.logger.error({ err, source }, 'queue error');
+    };
+  }
+
+  report(source: string, err: Error): void {
+    this.down = true;
+    const now = Date.now();
+    if (now - this.last < this.everyMs) {
+      this.suppressed++;
+      return;
+    }
+    this.logger.warn(
+      { source, err: err.message, ...(this.suppressed ? { suppressed: this.suppressed } : {}) },
+      `redis unavailable (${source}); retrying, errors logged at most every ${Math.round(this.everyMs / 1000)} s`,
+    );
+    this.last = now;
+    this.suppressed = 0;
+  }
+
+  /** The one error listener of `connection` (a second call adds none), and its recovery message. */
+  watch(connection: Redis, source: string): Redis {
+    if (this.watched.has(connection)) return connection;
+    this.watched.add(connection);
+    connection.on('error', (err: Error) => this.report(source, err));
+    connection.on('ready', () => {
+      if (!this.down) return;
+      this.logger.info({ source, ...(this.suppressed ? { suppressed: this.suppressed } : {}) }, 'redis connection restored');
+      this.down = false;
+      this.suppressed = 0;
+      this.last = -Infinity;
+    });
+    return connection;
+  }
+}
+
+/** Whether an error means Redis cannot be reached (refused, reset, closed, retries exhausted). */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string };
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'].includes(e?.code ?? '') ||
+    /connection is closed|stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT/i.test(e?.message ?? '')
+  );
 }

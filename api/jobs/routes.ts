@@ -6,9 +6,11 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { HttpError, methodNotAllowed, payloadTooLarge, type ErrorCode } from '../errors.ts';
 import type { JobQueues } from './queue.ts';
+import { isConnectionError } from './redis.ts';
 import { readFormUpload } from '../multipart.ts';
 import { FINAL_STATUSES, type JobDocument, type JobStore } from './store.ts';
-import { JSONL_TYPES, parseJsonLines, type JobLimits, type SubmissionSchemas } from './submission.ts';
+import { JSONL_TYPES, isTextTooLong, parseJsonLines, type JobLimits, type SubmissionSchemas } from './submission.ts';
+import { checkWebhook, WebhookRefused, type WebhookPolicy } from './targets.ts';
 import { describeJob } from './view.ts';
 
 export interface JobsRouterDeps {
@@ -20,6 +22,8 @@ export interface JobsRouterDeps {
   /** Documents per chunk: the unit a worker takes, retries and writes at once. */
   chunkSize: number;
   logger: Logger;
+  /** Where webhooks may point (targets.ts). */
+  webhookPolicy: WebhookPolicy;
 }
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -36,9 +40,13 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
     res.locals.route = `/v1/jobs${path}`;
     next();
   };
-  const jobOr404 = async (id: string) => {
+  // A job submitted with a key is that key's only: to any other key (or a keyless server sharing the Redis) it is
+  // answered as if it did not exist, so ids cannot be probed. Jobs submitted without a key are anyone's, as before.
+  const jobOr404 = async (id: string, res: Response) => {
     const record = ID.test(id) ? await store.get(id) : null;
-    if (!record) throw new HttpError(404, 'not_found', 'no such job (unknown id, or expired)');
+    if (!record || (record.owner !== undefined && record.owner !== (res.locals.owner as string | undefined))) {
+      throw new HttpError(404, 'not_found', 'no such job (unknown id, expired, or submitted with another API key)');
+    }
     return record;
   };
 
@@ -67,9 +75,18 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
         `send JSON (Content-Type: application/json), JSON lines (Content-Type: ${JSONL_TYPES[0]}) or a form with a JSON-lines file field "file" (multipart/form-data)`,
       );
     }
+    if (options.webhook) {
+      try {
+        await checkWebhook(options.webhook, deps.webhookPolicy);
+      } catch (err) {
+        if (err instanceof WebhookRefused) throw new HttpError(400, 'invalid_request', `webhook: ${err.message}`);
+        throw err;
+      }
+    }
     const id = randomUUID();
     const record = await store.create({
       id,
+      ...(res.locals.owner ? { owner: res.locals.owner as string } : {}),
       model: options.model ?? deps.defaultModel,
       ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
       ...(options.webhook ? { webhook: options.webhook } : {}),
@@ -91,12 +108,12 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
   router.all('/', methodNotAllowed('POST'));
 
   router.get('/:id', route('/:id'), async (req, res) => {
-    const record = await jobOr404(req.params.id as string);
+    const record = await jobOr404(req.params.id as string, res);
     res.json(await describeJob(store, record));
   });
 
   router.delete('/:id', route('/:id'), async (req, res) => {
-    const record = await jobOr404(req.params.id as string);
+    const record = await jobOr404(req.params.id as string, res);
     if (FINAL_STATUSES.has(record.status) && record.status !== 'cancelled') {
       throw new HttpError(409, JOB_FINISHED, `the job is already ${record.status}`);
     }
@@ -113,7 +130,7 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
   router.all('/:id', methodNotAllowed('GET', 'DELETE'));
 
   router.get('/:id/results', route('/:id/results'), async (req, res) => {
-    const record = await jobOr404(req.params.id as string);
+    const record = await jobOr404(req.params.id as string, res);
     if (!FINAL_STATUSES.has(record.status)) {
       throw new HttpError(409, JOB_NOT_FINISHED, `the job is ${record.status}; results are served once it has finished`, {}, {
         status: record.status,
@@ -130,7 +147,7 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
 
   // Redis unreachable: 503 with a reason, not a 500 (the queue and job records live there).
   router.use(((err, _req, _res, next) => {
-    if (!(err instanceof HttpError) && isRedisDown(err)) {
+    if (!(err instanceof HttpError) && isConnectionError(err)) {
       deps.logger.warn({ err: (err as Error).message }, 'jobs request failed: redis unavailable');
       return next(new HttpError(503, 'not_ready', 'the job queue (Redis) is unavailable; retry later', { 'Retry-After': '5' }));
     }
@@ -139,26 +156,18 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
   return router;
 }
 
-function isRedisDown(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: string };
-  return (
-    e?.name === 'MaxRetriesPerRequestError' ||
-    e?.code === 'ECONNREFUSED' ||
-    /connection is closed|stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET/i.test(e?.message ?? '')
-  );
-}
-
 function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, limits: JobLimits): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues;
-  const big = issues.find((i) => i.code === 'too_big');
-  if (big && big.path[big.path.length - 1] === 'text') {
-    throw new HttpError(422, 'limit_exceeded', `${big.path.join('.')}: longer than maxCharsPerDocument = ${limits.maxCharsPerDocument}`, {}, {
+  const long = issues.find(isTextTooLong);
+  if (long) {
+    throw new HttpError(422, 'limit_exceeded', `${long.path.join('.')}: longer than maxCharsPerDocument = ${limits.maxCharsPerDocument} characters`, {}, {
       limit: 'maxCharsPerDocument',
       max: limits.maxCharsPerDocument,
     });
   }
+  const big = issues.find((i) => i.code === 'too_big');
   if (big && big.path.length === 1 && big.path[0] === 'documents') {
     throw new HttpError(422, 'limit_exceeded', `more than maxDocumentsPerJob = ${limits.maxDocumentsPerJob} documents`, {}, {
       limit: 'maxDocumentsPerJob',

@@ -7,9 +7,10 @@ import { DEFAULT_LIMITS } from '../limits.ts';
 import { parseModelSpec } from '../models.ts';
 import { jobsOpenApi } from './openapi.ts';
 import { JobQueues, retryFromEnv } from './queue.ts';
-import { connect, redisUrlFromEnv } from './redis.ts';
+import { connect, RedisErrors, redisUrlFromEnv } from './redis.ts';
 import { jobsRouter } from './routes.ts';
 import { JobStore } from './store.ts';
+import { parseWebhookAllow } from './targets.ts';
 import { DEFAULT_JOB_LIMITS, submissionSchemas, type JobLimits } from './submission.ts';
 import { JobWorker, locksFromEnv, type DetectorFor } from './worker.ts';
 import { intFromEnv } from './env.ts';
@@ -46,8 +47,10 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
   const redisUrl = options.redisUrl ?? redisUrlFromEnv(env);
   // The API's connection fails a command after a couple of reconnection attempts, so a request answers
   // 503 while Redis is away instead of hanging; workers (below) wait for Redis as long as it takes.
+  const webhookPolicy = parseWebhookAllow(env.PTD_WEBHOOK_ALLOW);
   const connection = connect(redisUrl, { maxRetriesPerRequest: 2 });
-  connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const redisErrors = new RedisErrors(logger);
+  redisErrors.watch(connection, 'api connection');
   const limits: JobLimits = {
     maxCharsPerDocument: options.limits?.maxCharsPerDocument ?? intEnv(env, 'PTD_MAX_CHARS') ?? DEFAULT_LIMITS.maxCharsPerDocument,
     maxDocumentsPerJob: options.limits?.maxDocumentsPerJob ?? intEnv(env, 'PTD_JOBS_MAX_DOCUMENTS') ?? DEFAULT_JOB_LIMITS.maxDocumentsPerJob,
@@ -57,19 +60,18 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
   const schemas = submissionSchemas(limits, names);
   const store = new JobStore(connection, intEnv(env, 'PTD_JOBS_TTL_S'));
   const retry = retryFromEnv(env);
-  const queues = new JobQueues(connection, retry, (err) => logger.warn({ err: err.message }, 'job queue error'));
+  const queues = new JobQueues(connection, retry, redisErrors.listener('api queues'));
   const chunkSize = options.chunkSize ?? intEnv(env, 'PTD_JOBS_CHUNK_SIZE') ?? DEFAULT_CHUNK_SIZE;
-  const router = jobsRouter({ store, queues, schemas, limits, defaultModel: names[0] ?? 'base', chunkSize, logger });
+  const router = jobsRouter({ store, queues, schemas, limits, defaultModel: names[0] ?? 'base', chunkSize, logger, webhookPolicy });
   const workers: Array<{ worker: JobWorker; connection: Redis }> = [];
 
   return {
     connection,
     store,
     queues,
-    router: { path: '/jobs', router, openapi: jobsOpenApi(schemas, (options.apiKeys ?? []).length > 0) },
+    router: { path: '/jobs', router, openapi: jobsOpenApi(schemas, (options.apiKeys ?? []).length > 0), health: { redis: () => redisAnswers(connection) } },
     async startWorker(detectorFor, opts = {}) {
-      const workerConnection = connect(redisUrl);
-      workerConnection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error (worker)'));
+      const workerConnection = connect(redisUrl); // its error listener is the worker's (JobWorker watches it)
       const worker = new JobWorker({
         connection: workerConnection,
         detectorFor,
@@ -78,6 +80,7 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
         locks: locksFromEnv(env),
         retry,
         webhookSecret: env.PTD_WEBHOOK_SECRET || undefined,
+        webhookPolicy,
         ttlSeconds: intEnv(env, 'PTD_JOBS_TTL_S'),
       });
       workers.push({ worker, connection: workerConnection });
@@ -96,4 +99,23 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
       await connection.quit().catch(() => connection.disconnect());
     },
   };
+}
+
+/** Whether Redis answers a PING within `timeoutMs` (at once false while the connection is not ready). */
+export async function redisAnswers(connection: Redis, timeoutMs = 1_000): Promise<boolean> {
+  if (connection.status !== 'ready') return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const pong = await Promise.race([
+      connection.ping(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ]);
+    return pong === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -15,6 +15,8 @@ export interface JobDocument {
 
 export interface NewJob {
   id: string;
+  /** The API key's owner id (api/middleware.ts ownerOf); none on a keyless server. */
+  owner?: string;
   model: string;
   threshold?: number;
   webhook?: string;
@@ -26,6 +28,8 @@ export type WebhookState = 'pending' | 'delivered' | 'failed';
 
 export interface JobRecord {
   id: string;
+  /** Only this key's requests see and cancel the job; anyone's when absent (created on a keyless server). */
+  owner?: string;
   status: JobStatus;
   model: string;
   threshold?: number;
@@ -135,6 +139,7 @@ export class JobStore {
     const chunks = Math.ceil(job.documents.length / job.chunkSize);
     const record: JobRecord = {
       id: job.id,
+      ...(job.owner ? { owner: job.owner } : {}),
       status: 'queued',
       model: job.model,
       ...(job.threshold !== undefined ? { threshold: job.threshold } : {}),
@@ -295,6 +300,7 @@ function deserialise(raw: Record<string, string>): JobRecord {
   const num = (k: string) => (raw[k] === undefined ? undefined : Number(raw[k]));
   return {
     id: raw.id!,
+    ...(raw.owner ? { owner: raw.owner } : {}),
     status: raw.status as JobStatus,
     model: raw.model!,
     ...(raw.threshold !== undefined ? { threshold: Number(raw.threshold) } : {}),

@@ -2,6 +2,7 @@
 // threshold?, webhook?}`, or a JSON-lines upload (one `{"id"?, "text"}` object per line, options in the
 // query string) whose bad lines are reported by line number.
 import { z } from 'zod';
+import { documentTextSchema } from '../schemas.ts';
 import type { JobDocument } from './store.ts';
 
 export interface JobLimits {
@@ -35,12 +36,9 @@ export function submissionSchemas(limits: JobLimits, modelNames: readonly string
     .url({ protocol: /^https?$/, hostname: z.regexes.hostname })
     .max(2048)
     .optional()
-    .describe('Called with POST `{event: "job.finished", job}` when the job finishes (retried with back-off).');
+    .describe('Called with POST `{event: "job.finished", job}` when the job finishes (retried with back-off). Public addresses only, unless the server lists the address in PTD_WEBHOOK_ALLOW.');
   const id = z.string().min(1).max(256);
-  const text = z
-    .string()
-    .max(limits.maxCharsPerDocument)
-    .refine((s) => s.trim().length > 0, { message: 'text is empty' });
+  const text = documentTextSchema(limits.maxCharsPerDocument);
   const document = z.strictObject({ id: id.optional().describe('Caller id echoed in the result; the input index when left out.'), text });
 
   const body = z.strictObject({
@@ -120,7 +118,7 @@ export function parseJsonLines(buf: Buffer, schema: SubmissionSchemas['line'], l
       const issue = parsed.error.issues[0]!;
       const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'line';
       bad(
-        issue.code === 'too_big' && issue.path[0] === 'text'
+        isTextTooLong(issue)
           ? `text: longer than maxCharsPerDocument = ${limits.maxCharsPerDocument} characters`
           : `${where.slice(0, 100)}: ${issue.message.slice(0, 200)}`,
       );
@@ -135,4 +133,9 @@ export function parseJsonLines(buf: Buffer, schema: SubmissionSchemas['line'], l
   if (invalid > 0) return { ok: false, kind: 'lines', errors, invalidLines: invalid };
   if (documents.length === 0) return { ok: false, kind: 'empty' };
   return { ok: true, documents };
+}
+
+/** The issue documentTextSchema raises for a text over maxCharsPerDocument. */
+export function isTextTooLong(issue: z.core.$ZodIssue): boolean {
+  return issue.code === 'custom' && (issue.params as { limit?: string } | undefined)?.limit === 'maxCharsPerDocument';
 }

@@ -11,13 +11,14 @@
 // - a chunk that stalls more than `maxStalledCount` times is failed by BullMQ; the `failed` event marks
 //   its documents failed (`worker_lost`), so the job still finishes.
 import { hostname } from 'node:os';
-import { Job, QueueEvents, Worker } from 'bullmq';
+import { Job, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DetectionResult, Detector, DocumentInput, ScoreOptions } from '../../model/types.ts';
 import { JobQueues, type ChunkData, type RetryPolicy, type WebhookData, DEFAULT_RETRY } from './queue.ts';
-import { CHUNK_QUEUE, QUEUE_PREFIX, WEBHOOK_QUEUE } from './redis.ts';
+import { CHUNK_QUEUE, QUEUE_PREFIX, RedisErrors, WEBHOOK_QUEUE } from './redis.ts';
 import { JobStore, type ChunkDocument, type Outcome } from './store.ts';
+import { parseWebhookAllow, WebhookRefused, type WebhookPolicy } from './targets.ts';
 import { deliverWebhook } from './webhook.ts';
 import { intFromEnv } from './env.ts';
 
@@ -51,7 +52,7 @@ export function locksFromEnv(env: NodeJS.ProcessEnv = process.env): LockSettings
 }
 
 export interface JobWorkerOptions {
-  /** A connection made with `connect()`; the worker opens the extra ones BullMQ needs from it. */
+  /** A connection made with `connect()`; the worker opens the extra ones BullMQ needs from it, and listens for its errors. */
   connection: Redis;
   detectorFor: DetectorFor;
   logger: Logger;
@@ -61,6 +62,8 @@ export interface JobWorkerOptions {
   retry?: RetryPolicy;
   /** Signs webhook bodies (HMAC-SHA256 in `x-ptd-signature`) when set. */
   webhookSecret?: string;
+  /** Addresses webhooks may reach (targets.ts); public ones only when absent. */
+  webhookPolicy?: WebhookPolicy;
   /** Shown in logs and stored on the BullMQ jobs this worker takes. */
   name?: string;
   /** Seconds a finished job's records are kept. */
@@ -84,9 +87,9 @@ export class JobWorker {
   private readonly chunkWorker: Worker<ChunkData, ChunkReport>;
   private readonly webhookWorker: Worker<WebhookData>;
   private readonly events: QueueEvents;
-  /** QueueEvents blocks on its connection, so it gets its own (BullMQ leaves a given connection open). */
-  private readonly eventsConnection: Redis;
   private readonly logger: Logger;
+  /** Every Redis error of this worker's objects goes here: logged at most every 30 s. */
+  readonly redisErrors: RedisErrors;
   private readonly retry: RetryPolicy;
   private closed?: Promise<void>;
   /** Documents scored by this process (for its own logs and the bench). */
@@ -97,8 +100,10 @@ export class JobWorker {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.logger = options.logger.child({ worker: this.name });
+    this.redisErrors = new RedisErrors(this.logger);
+    this.redisErrors.watch(options.connection, 'worker connection');
     this.store = new JobStore(options.connection, options.ttlSeconds);
-    this.queues = new JobQueues(options.connection, this.retry, (err) => this.logger.error({ err }, 'queue error'));
+    this.queues = new JobQueues(options.connection, this.retry, this.redisErrors.listener('worker queues'));
     const common = { connection: options.connection, prefix: QUEUE_PREFIX, name: this.name };
     this.chunkWorker = new Worker<ChunkData, ChunkReport>(CHUNK_QUEUE, (job) => this.processChunk(job), {
       ...common,
@@ -113,14 +118,14 @@ export class JobWorker {
       concurrency: 4,
       drainDelay: 1,
     });
-    this.eventsConnection = options.connection.duplicate();
-    this.events = new QueueEvents(CHUNK_QUEUE, { connection: this.eventsConnection, prefix: QUEUE_PREFIX });
+    // QueueEvents blocks on a connection of its own: it duplicates the one given (with its own error listener)
+    // and closes the duplicate itself. (A duplicate made here, as before, was connected with no listener at all.)
+    this.events = new QueueEvents(CHUNK_QUEUE, { connection: options.connection, prefix: QUEUE_PREFIX });
     this.events.on('failed', ({ jobId, failedReason }) => void this.onChunkFailed(jobId, failedReason));
     this.chunkWorker.on('stalled', (jobId) => this.logger.warn({ chunk: jobId }, 'chunk stalled (its worker died?): back in the queue'));
-    for (const w of [this.chunkWorker, this.webhookWorker]) {
-      w.on('error', (err) => this.logger.error({ err }, 'queue error'));
-    }
-    this.events.on('error', (err) => this.logger.error({ err }, 'queue events error'));
+    this.chunkWorker.on('error', this.redisErrors.listener('chunk worker'));
+    this.webhookWorker.on('error', this.redisErrors.listener('webhook worker'));
+    this.events.on('error', this.redisErrors.listener('queue events'));
   }
 
   /** Resolves once the worker is connected and taking chunks. */
@@ -193,13 +198,15 @@ export class JobWorker {
     const record = await this.store.get(jobId);
     if (!record) return;
     try {
-      await deliverWebhook(this.store, record, url, this.options.webhookSecret);
+      await deliverWebhook(this.store, record, url, this.options.webhookPolicy ?? parseWebhookAllow(undefined), this.options.webhookSecret);
       await this.store.setWebhook(jobId, 'delivered', attempt);
       this.logger.info({ job: jobId, attempt }, 'webhook delivered');
     } catch (err) {
-      await this.store.setWebhook(jobId, last ? 'failed' : 'pending', attempt, message(err));
-      this.logger.warn({ job: jobId, attempt, last, err: message(err) }, 'webhook delivery failed');
-      throw err;
+      // An address the policy refuses stays refused: no retries.
+      const refused = err instanceof WebhookRefused || (err as { code?: string }).code === 'EWEBHOOKREFUSED';
+      await this.store.setWebhook(jobId, last || refused ? 'failed' : 'pending', attempt, message(err));
+      this.logger.warn({ job: jobId, attempt, last: last || refused, err: message(err) }, 'webhook delivery failed');
+      throw refused ? new UnrecoverableError(message(err)) : err;
     }
   }
 
@@ -208,7 +215,6 @@ export class JobWorker {
     this.closed ??= (async () => {
       await Promise.all([this.chunkWorker.close(), this.webhookWorker.close()]);
       await this.events.close();
-      this.eventsConnection.disconnect();
       await this.queues.close();
     })();
     return this.closed;

@@ -1,5 +1,7 @@
 // The playground page's script (bundled by api/playground/bundle.ts; the page's CSP allows no inline code).
-import { docxToText } from '../../model/commands/docx.ts';
+import { docxLimits, docxToText } from '../../model/commands/docx.ts';
+import { decodeUtf8 } from '../../model/commands/text.ts';
+import { DEFAULT_MAX_CHARS, countChars, exceedsChars, maxFileBytes } from '../../model/limits.ts';
 import { COLOUR_SCHEMES, SCHEME_NAMES, isColourScheme, type ColourScheme } from '../../model/palette.ts';
 import type { DetectionResult } from '../../model/types.ts';
 import { renderHighlighted, renderLegend, renderSummary } from './render.ts';
@@ -12,7 +14,11 @@ interface ModelsResponse {
   limits: { maxCharsPerDocument: number };
 }
 
-const state: { result?: DetectionResult; text: string; scheme: ColourScheme } = { text: '', scheme: 'standard' };
+const state: { result?: DetectionResult; text: string; scheme: ColourScheme; maxChars: number } = {
+  text: '',
+  scheme: 'standard',
+  maxChars: DEFAULT_MAX_CHARS,
+};
 
 function headers(): Record<string, string> {
   const key = $<HTMLInputElement>('api-key').value.trim();
@@ -44,7 +50,8 @@ async function loadModels(): Promise<void> {
       return o;
     }),
   );
-  $<HTMLTextAreaElement>('text').maxLength = body.limits.maxCharsPerDocument;
+  // Not the textarea's maxLength: it counts UTF-16 units, the server counts characters (code points).
+  state.maxChars = body.limits.maxCharsPerDocument;
 }
 
 function render(): void {
@@ -61,6 +68,10 @@ async function detect(): Promise<void> {
   const text = $<HTMLTextAreaElement>('text').value;
   if (text.trim() === '') {
     setStatus('Paste or drop some text first.', true);
+    return;
+  }
+  if (exceedsChars(text, state.maxChars)) {
+    setStatus(`The text has ${countChars(text)} characters; this server takes at most ${state.maxChars} per document.`, true);
     return;
   }
   const button = $<HTMLButtonElement>('detect');
@@ -102,8 +113,18 @@ function setupDrop(): void {
     const file = e.dataTransfer?.files[0];
     if (!file) return; // dropped text: the browser inserts it
     e.preventDefault();
-    // A Word document is a zip: its body text is read the way `ptd score` reads it; anything else as text.
-    const read = /\.docx$/i.test(file.name) ? file.arrayBuffer().then((b) => docxToText(new Uint8Array(b))) : file.text();
+    // A Word document is a zip: its body text is read the way `ptd score` reads it, within the same limits (from
+    // the server's maxCharsPerDocument); anything else as UTF-8 text. A file larger than a document of that many
+    // characters can take is refused before it is read.
+    const docx = /\.docx$/i.test(file.name);
+    const max = maxFileBytes(docx ? 'docx' : 'html', state.maxChars);
+    if (file.size > max) {
+      setStatus(`Cannot read ${file.name}: ${Math.ceil(file.size / 1024)} KB, more than a document of ${state.maxChars} characters can take.`, true);
+      return;
+    }
+    const read = file
+      .arrayBuffer()
+      .then((b) => (docx ? docxToText(new Uint8Array(b), docxLimits(state.maxChars)) : decodeUtf8(new Uint8Array(b))));
     read.then(
       (t) => {
         area.value = t;

@@ -15,7 +15,7 @@ export function detectRouter(ctx: AppContext): Router {
       res.locals.route = '/v1/detect';
       next();
     },
-    documentFromForm(ctx.limits),
+    documentFromForm(ctx.limits, ctx.extractor),
     validateBody(ctx.schemas.detect, ctx.limits),
     async (_req, res) => {
       const body = res.locals.body as DetectRequest;

@@ -1,9 +1,16 @@
 // Reading the documents `ptd score` scores: files by extension (or --input-format), stdin when no file is given.
-import { readFile, stat } from 'node:fs/promises';
+// Every input is bounded (InputLimits: the API's document limit by default): a file, pipe or stdin is read up to
+// what a document of that many characters can take and no further; JSON lines are streamed, one record at a time.
+import { open as fsOpen, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { CliError, UsageError } from '../../cli/errors.ts';
-import { DocxError, docxToText } from './docx.ts';
-import { htmlToText, markdownToText } from './text.ts';
+import { DEFAULT_MAX_CHARS, exceedsChars, maxFileBytes } from '../limits.ts';
+import { LineTooLongError, readAtMost, readLines, TooManyBytesError } from './bounded.ts';
+import { DocxError, docxLimits, docxToText } from './docx.ts';
+import { decodeUtf8, htmlToText, InvalidUtf8Error, markdownToText, NestingError } from './text.ts';
+
+export { decodeUtf8, InvalidUtf8Error, maxFileBytes };
 
 export type InputFormat = 'txt' | 'md' | 'html' | 'jsonl' | 'docx';
 export const INPUT_FORMATS: InputFormat[] = ['txt', 'md', 'html', 'jsonl', 'docx'];
@@ -43,17 +50,21 @@ export function formatOfUpload(filename: string, mimeType: string): InputFormat 
   return EXTENSIONS[path.extname(filename).toLowerCase()] ?? MEDIA_TYPES[mimeType.split(';')[0]!.trim().toLowerCase()] ?? null;
 }
 
-/** The text to score in a file's bytes (one document; JSON lines are read by parseJsonl). DocxError when a .docx is not one. */
-export function documentText(bytes: Buffer, format: Exclude<InputFormat, 'jsonl'>): string {
+/**
+ * The text to score in a file's bytes (one document; JSON lines are read by parseJsonl). Throws DocxError when a
+ * .docx is not one or passes docxLimits(maxChars), InvalidUtf8Error for text that is not UTF-8. The text's own
+ * length is the caller's to check (each face answers it its own way).
+ */
+export function documentText(bytes: Uint8Array, format: Exclude<InputFormat, 'jsonl'>, maxChars: number = DEFAULT_MAX_CHARS): string {
   switch (format) {
     case 'docx':
-      return docxToText(bytes);
+      return docxToText(bytes, docxLimits(maxChars));
     case 'md':
-      return markdownToText(bytes.toString('utf8'));
+      return markdownToText(decodeUtf8(bytes));
     case 'html':
-      return htmlToText(bytes.toString('utf8'));
+      return htmlToText(decodeUtf8(bytes));
     case 'txt':
-      return bytes.toString('utf8');
+      return decodeUtf8(bytes);
   }
 }
 
@@ -70,12 +81,43 @@ export function formatOf(file: string, override?: InputFormat): InputFormat {
   return format;
 }
 
-async function readSource(file: string, stdin: () => Promise<Buffer>): Promise<Buffer> {
-  if (file === '-') return stdin();
+/** How much `ptd score` reads: the API's document limit by default (PTD_MAX_CHARS, --max-chars). */
+export interface InputLimits {
+  /** Characters (code points, model/limits.ts) of one document. */
+  maxChars: number;
+}
+
+/** Bytes of one JSON line: its text written with \uXXXX escapes (12 bytes for a character beyond the BMP), plus 64 KiB of other fields. */
+export function maxLineBytes(maxChars: number): number {
+  return 12 * maxChars + 64 * 1024;
+}
+
+const name = (file: string) => (file === '-' ? 'stdin' : file);
+
+function mb(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+}
+
+function tooLong(source: string, maxChars: number): CliError {
+  return new CliError(
+    `${source}: the text is longer than ${maxChars} characters, the limit for one document (the API's maxCharsPerDocument); ` +
+      'split it, or raise the limit with --max-chars',
+  );
+}
+
+/** An opened input: a stream to read, and the file's size when it is a regular file. */
+interface Opened {
+  stream: Readable;
+  size?: number;
+}
+
+async function open(file: string, stdin: () => Readable): Promise<Opened> {
+  if (file === '-') return { stream: stdin() };
   try {
     const info = await stat(file);
     if (info.isDirectory()) throw new CliError(`cannot read ${file}: it is a directory`);
-    return await readFile(file);
+    const handle = await fsOpen(file, 'r');
+    return { stream: handle.createReadStream({ highWaterMark: 256 * 1024 }), ...(info.isFile() ? { size: info.size } : {}) };
   } catch (err) {
     if (err instanceof CliError) throw err;
     const e = err as NodeJS.ErrnoException;
@@ -84,59 +126,143 @@ async function readSource(file: string, stdin: () => Promise<Buffer>): Promise<B
   }
 }
 
-export function parseJsonl(content: string, source: string): InputDocument[] {
-  const docs: InputDocument[] = [];
-  content.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line) return;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch {
-      throw new CliError(`${source} line ${i + 1}: not valid JSON`);
+/** One document from a file of one document (not JSON lines): bounded, decoded, extracted, its length checked. */
+async function readDocument(file: string, format: Exclude<InputFormat, 'jsonl'>, limits: InputLimits, stdin: () => Readable): Promise<InputDocument> {
+  const max = maxFileBytes(format, limits.maxChars);
+  const { stream, size } = await open(file, stdin);
+  const refuse = () =>
+    new CliError(
+      `${name(file)}: ${size !== undefined ? `${mb(size)}, ` : ''}more than ${mb(max)}, which is more than a ${format} document of ` +
+        `${limits.maxChars} characters can take (the limit for one document); split it, or raise the limit with --max-chars`,
+    );
+  if (size !== undefined && size > max) {
+    stream.destroy();
+    throw refuse();
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readAtMost(stream, max);
+  } catch (err) {
+    if (err instanceof TooManyBytesError) throw refuse();
+    throw new CliError(`cannot read ${name(file)}: ${(err as Error).message}`);
+  }
+  let text: string;
+  try {
+    text = documentText(bytes, format, limits.maxChars);
+  } catch (err) {
+    if (err instanceof DocxError && err.limit === 'maxCharsPerDocument') throw tooLong(name(file), limits.maxChars);
+    if (err instanceof DocxError || err instanceof InvalidUtf8Error || err instanceof NestingError) {
+      throw new CliError(`cannot read ${name(file)}: ${err.message}`);
     }
-    const r = record as { text?: unknown; id?: unknown };
-    if (!record || typeof record !== 'object' || typeof r.text !== 'string') {
-      throw new CliError(`${source} line ${i + 1}: no "text" string field`);
-    }
-    const doc: InputDocument = { source: `${source}:${i + 1}`, text: r.text };
-    if (typeof r.id === 'string' || typeof r.id === 'number') doc.id = r.id;
-    docs.push(doc);
-  });
-  return docs;
+    throw err;
+  }
+  if (!text.trim()) throw new CliError(`empty input: ${name(file)} has no text to score`);
+  if (exceedsChars(text, limits.maxChars)) throw tooLong(name(file), limits.maxChars);
+  return { source: file, text };
 }
 
-/** Reads every input as documents; `stdin` reads standard input once (for `-` or no file at all). */
-export async function readInputs(files: string[], stdin: () => Promise<Buffer>, override?: InputFormat): Promise<InputDocument[]> {
-  const sources = files.length ? files : ['-'];
-  // Check every format before reading anything, so a typo fails fast.
-  const formats = sources.map((f) => formatOf(f, override));
-  const docs: InputDocument[] = [];
-  for (let k = 0; k < sources.length; k++) {
-    const file = sources[k]!;
-    const bytes = await readSource(file, stdin);
-    const format = formats[k]!;
-    if (format === 'jsonl') {
-      const records = parseJsonl(bytes.toString('utf8'), file);
-      if (records.length === 0) throw new CliError(`empty input: ${file === '-' ? 'stdin' : file} has no records`);
-      docs.push(...records);
+/** One JSON line as a document (null for a blank line); CliError with the file and line number otherwise. */
+export function parseJsonlLine(raw: string, source: string, line: number, maxChars = Infinity): InputDocument | null {
+  const trimmed = raw.trim();
+  if (!trimmed) return null;
+  let record: unknown;
+  try {
+    record = JSON.parse(trimmed);
+  } catch {
+    throw new CliError(`${source} line ${line}: not valid JSON`);
+  }
+  const r = record as { text?: unknown; id?: unknown };
+  if (!record || typeof record !== 'object' || typeof r.text !== 'string') {
+    throw new CliError(`${source} line ${line}: no "text" string field`);
+  }
+  if (exceedsChars(r.text, maxChars)) throw tooLong(`${source} line ${line}`, maxChars);
+  const doc: InputDocument = { source: `${source}:${line}`, text: r.text };
+  if (typeof r.id === 'string' || typeof r.id === 'number') doc.id = r.id;
+  return doc;
+}
+
+export function parseJsonl(content: string, source: string): InputDocument[] {
+  return content.split('\n').flatMap((raw, i) => parseJsonlLine(raw, source, i + 1) ?? []);
+}
+
+/** The records of a JSON-lines input, one at a time (memory stays flat); `onBytes` hears of every chunk read. */
+async function* jsonlDocuments(file: string, limits: InputLimits, stdin: () => Readable, onBytes?: (n: number) => void): AsyncGenerator<InputDocument> {
+  const { stream } = await open(file, stdin);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const maxBytes = maxLineBytes(limits.maxChars);
+  let records = 0;
+  try {
+    for await (const { line, bytes } of readLines(stream, maxBytes, onBytes)) {
+      let raw: string;
+      try {
+        raw = decoder.decode(bytes);
+      } catch {
+        throw new CliError(`${name(file)} line ${line}: not valid UTF-8`);
+      }
+      const doc = parseJsonlLine(line === 1 ? raw.replace(/^\uFEFF/, '') : raw, name(file), line, limits.maxChars);
+      if (!doc) continue;
+      doc.source = `${file}:${line}`; // `-:LINE` for stdin, as the output has always said (messages say "stdin")
+      if (!doc.text.trim()) throw new CliError(`empty input: ${name(file)} line ${line} has no text to score`);
+      records++;
+      yield doc;
+    }
+  } catch (err) {
+    if (err instanceof LineTooLongError) {
+      throw new CliError(
+        `${name(file)} line ${err.line}: longer than ${mb(err.limit)}, more than a record with a text of ${limits.maxChars} characters ` +
+          'can take (the limit for one document); raise it with --max-chars',
+      );
+    }
+    if (err instanceof CliError) throw err;
+    throw new CliError(`cannot read ${name(file)}: ${(err as Error).message}`);
+  }
+  if (records === 0) throw new CliError(`empty input: ${name(file)} has no records`);
+}
+
+export interface InputPlan {
+  /** `doc`: a one-document input that cannot be read twice (stdin, a pipe, a device), read while planning. */
+  sources: Array<{ file: string; format: InputFormat; doc?: InputDocument }>;
+  /** Documents in all, when every input could be read ahead (regular files); undefined with stdin or a pipe. */
+  documents?: number;
+  /** Bytes of the JSON-lines inputs (for progress), when known. */
+  jsonlBytes: number;
+}
+
+/**
+ * Checks every input before anything is scored (formats, sizes, every JSON line, every document's text), so a
+ * bad line or an oversized file fails in seconds rather than after hours of scoring. Regular files are read here
+ * and again when scored; stdin and pipes (which cannot be read twice) are checked as they are scored.
+ */
+export async function planInputs(files: string[], limits: InputLimits, stdin: () => Readable, override?: InputFormat): Promise<InputPlan> {
+  const sources: InputPlan['sources'] = (files.length ? files : ['-']).map((file) => ({ file, format: formatOf(file, override) }));
+  if (sources.filter((s) => s.file === '-').length > 1) throw new UsageError('stdin ("-") can be read once only');
+  let documents: number | undefined = 0;
+  let jsonlBytes = 0;
+  for (const source of sources) {
+    const { file, format } = source;
+    const regular = file !== '-' && (await stat(file).then((i) => i.isFile() || i.isDirectory(), () => true));
+    if (format !== 'jsonl') {
+      // Read now, bounded: an oversized or endless input fails before the model loads.
+      const doc = await readDocument(file, format, limits, stdin);
+      if (!regular) source.doc = doc;
+      if (documents !== undefined) documents++;
       continue;
     }
-    try {
-      docs.push({ source: file, text: documentText(bytes, format) });
-    } catch (err) {
-      if (err instanceof DocxError) throw new CliError(`cannot read ${file === '-' ? 'stdin' : file}: ${err.message}`);
-      throw err;
+    if (!regular) {
+      documents = undefined; // JSON lines from a pipe: checked as they are scored
+      continue;
     }
+    jsonlBytes += (await stat(file)).size;
+    for await (const _ of jsonlDocuments(file, limits, stdin)) if (documents !== undefined) documents++;
   }
-  for (const d of docs) {
-    if (!d.text.trim()) throw new CliError(`empty input: ${d.source === '-' ? 'stdin' : d.source} has no text to score`);
-  }
-  return docs;
+  return { sources, documents, jsonlBytes };
 }
 
-export async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks);
+/** The documents of every input, in order, read as they are needed. */
+export async function* readDocuments(plan: InputPlan, limits: InputLimits, stdin: () => Readable, onBytes?: (n: number) => void): AsyncGenerator<InputDocument> {
+  for (const { file, format, doc } of plan.sources) {
+    if (doc) yield doc;
+    else if (format === 'jsonl') yield* jsonlDocuments(file, limits, stdin, onBytes);
+    else yield await readDocument(file, format, limits, stdin);
+  }
 }

@@ -7,7 +7,9 @@ import { thresholdFor } from '../config.ts';
 import { evidenceLine, scoreBand } from '../palette.ts';
 import { skipReasonText } from '../readable.ts';
 import type { DetectionResult, Detector, Device, Dtype, SkipReason } from '../types.ts';
-import { INPUT_FORMATS, readInputs, readStdin, type InputDocument, type InputFormat } from './inputs.ts';
+import type { Readable } from 'node:stream';
+import { DEFAULT_MAX_CHARS } from '../limits.ts';
+import { INPUT_FORMATS, planInputs, readDocuments, type InputDocument, type InputFormat, type InputPlan } from './inputs.ts';
 
 export type OutputFormat = 'pretty' | 'json' | 'jsonl';
 
@@ -25,12 +27,16 @@ export interface ScoreCommandOptions {
   batchSize?: number;
   /** Find the words that drove each flagged sentence's score (on unless --no-evidence). */
   evidence?: boolean;
+  /** Characters of one document at most (default: PTD_MAX_CHARS, else the API's 50,000). */
+  maxChars?: number;
+  /** Show progress on stderr: true always (a line a second when stderr is not a terminal), false never; default: on a terminal, for long inputs. */
+  progress?: boolean;
 }
 
 export interface ScoreIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  readStdin: () => Promise<Buffer>;
+  stdin: () => Readable;
   stdinIsTTY: boolean;
   stderrIsTTY: boolean;
   colors: boolean;
@@ -42,7 +48,7 @@ function defaultIO(): ScoreIO {
   return {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
-    readStdin,
+    stdin: () => process.stdin,
     stdinIsTTY: Boolean(process.stdin.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     colors: pc.isColorSupported,
@@ -55,6 +61,26 @@ export function parseTargetFpr(value: string): number {
     throw new UsageError(`--target-fpr must be a rate between 0 and 1 (e.g. 0.05 or 5%), got "${value}"`);
   }
   return t;
+}
+
+export function parseMaxChars(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`--max-chars must be a positive whole number of characters, got "${value}"`);
+  }
+  return n;
+}
+
+/** The document limit: --max-chars, else PTD_MAX_CHARS (as `ptd serve` reads it), else the API's default. */
+export function maxCharsFrom(flag: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  if (flag !== undefined) return flag;
+  const raw = env.PTD_MAX_CHARS?.trim();
+  if (!raw) return DEFAULT_MAX_CHARS;
+  try {
+    return parseMaxChars(raw);
+  } catch {
+    throw new UsageError(`PTD_MAX_CHARS must be a positive whole number of characters, got "${raw}"`);
+  }
 }
 
 export function parseThreshold(value: string): number {
@@ -159,6 +185,47 @@ function withSource(doc: InputDocument, result: DetectionResult): Output {
   return { source: doc.source, ...(doc.id !== undefined ? { id: doc.id } : {}), ...result };
 }
 
+/** JSON output as it comes: one result is printed as an object, several as an array, written one by one. */
+function jsonWriter(write: (text: string) => void) {
+  let first: string | undefined;
+  let count = 0;
+  const indent = (json: string) => json.replace(/^/gm, '  ');
+  return {
+    add(value: unknown) {
+      const json = JSON.stringify(value, null, 2);
+      count++;
+      if (count === 1) first = json;
+      else if (count === 2) write(`[\n${indent(first!)},\n${indent(json)}`);
+      else write(`,\n${indent(json)}`);
+    },
+    end() {
+      if (count === 1) write(`${first}\n`);
+      else if (count > 1) write('\n]\n');
+    },
+  };
+}
+
+/** The progress bar on stderr (cli-progress): documents scored of all, or so far when the total is not known. */
+async function progressBar(plan: InputPlan, options: ScoreCommandOptions, io: ScoreIO, batchSize: number) {
+  const long = (plan.documents ?? Infinity) > batchSize || plan.jsonlBytes > 1024 * 1024;
+  if (!(options.progress ?? (io.stderrIsTTY && long))) return undefined;
+  const { SingleBar, Presets } = await import('cli-progress');
+  const known = plan.documents !== undefined;
+  const bar = new SingleBar(
+    {
+      stream: process.stderr,
+      clearOnComplete: io.stderrIsTTY,
+      // Not a terminal (a log, CI): a line a second instead of a redrawn bar.
+      noTTYOutput: true,
+      notTTYSchedule: 1000,
+      format: known ? 'ptd score [{bar}] {percentage}% | {value}/{total} documents | ETA {eta_formatted}' : 'ptd score: {value} documents scored',
+    },
+    Presets.shades_classic,
+  );
+  bar.start(plan.documents ?? 0, 0);
+  return bar;
+}
+
 export async function runScore(files: string[], options: ScoreCommandOptions, io: ScoreIO = defaultIO()): Promise<void> {
   if (files.length === 0 && io.stdinIsTTY) {
     throw new UsageError('no input: give one or more files, or pipe text to stdin');
@@ -166,7 +233,9 @@ export async function runScore(files: string[], options: ScoreCommandOptions, io
   if (options.threshold !== undefined && options.targetFpr !== undefined) {
     throw new UsageError('give either --threshold or --target-fpr, not both');
   }
-  const docs = await readInputs(files, io.readStdin, options.inputFormat);
+  const limits = { maxChars: maxCharsFrom(options.maxChars) };
+  // Every input checked (sizes, lines, lengths) before the model loads: bad input fails in seconds.
+  const plan = await planInputs(files, limits, io.stdin, options.inputFormat);
   const detector = await load(options);
   try {
     let threshold = options.threshold;
@@ -183,38 +252,48 @@ export async function runScore(files: string[], options: ScoreCommandOptions, io
       }
     }
     const batchSize = options.batchSize ?? 32;
-    const showProgress = io.stderrIsTTY && docs.length > batchSize;
-    const { SingleBar, Presets } = showProgress ? await import('cli-progress') : { SingleBar: undefined, Presets: undefined };
-    const bar = SingleBar ? new SingleBar({ stream: process.stderr, clearOnComplete: true }, Presets!.shades_classic) : undefined;
-    bar?.start(docs.length, 0);
-    const collected: Output[] = [];
-    for (let start = 0; start < docs.length; start += batchSize) {
-      const slice = docs.slice(start, start + batchSize);
+    const many =
+      plan.documents !== undefined ? plan.documents > 1 : plan.sources.length > 1 || plan.sources.some((s) => s.format === 'jsonl');
+    const bar = await progressBar(plan, options, io, batchSize);
+    const json = jsonWriter(io.stdout);
+    let written = 0;
+    const score = async (batch: InputDocument[]) => {
+      if (batch.length === 0) return;
       const results = await detector.scoreMany(
-        slice.map((d) => ({ text: d.text })),
+        batch.map((d) => ({ text: d.text })),
         { ...(threshold !== undefined ? { threshold } : {}), evidence: options.evidence !== false },
       );
       results.forEach((result, k) => {
-        const doc = slice[k]!;
+        const doc = batch[k]!;
         if (options.format === 'jsonl') io.stdout(`${JSON.stringify(withSource(doc, result))}\n`);
-        else if (options.format === 'json') collected.push(withSource(doc, result));
+        else if (options.format === 'json') json.add(withSource(doc, result));
         else {
-          const many = docs.length > 1;
           const header = many ? `${io.colors ? pc.bold(`==> ${doc.source} <==`) : `==> ${doc.source} <==`}\n` : '';
           const summary = summaryLine(result, detector, many ? doc.source : undefined);
           const why = renderEvidence(result);
           io.stdout(
-            `${start + k > 0 ? '\n' : ''}${header}${renderPretty(result, doc.text, io.colors)}\n\n${io.colors ? pc.bold(summary) : summary}\n` +
+            `${written + k > 0 ? '\n' : ''}${header}${renderPretty(result, doc.text, io.colors)}\n\n${io.colors ? pc.bold(summary) : summary}\n` +
               (why.length ? `${why.join('\n')}\n` : ''),
           );
         }
       });
-      bar?.update(Math.min(docs.length, start + batchSize));
+      written += batch.length;
+      bar?.update(written);
+    };
+    try {
+      let batch: InputDocument[] = [];
+      for await (const doc of readDocuments(plan, limits, io.stdin)) {
+        batch.push(doc);
+        if (batch.length >= batchSize) {
+          await score(batch);
+          batch = [];
+        }
+      }
+      await score(batch);
+    } finally {
+      bar?.stop();
     }
-    bar?.stop();
-    if (options.format === 'json') {
-      io.stdout(`${JSON.stringify(collected.length === 1 ? collected[0] : collected, null, 2)}\n`);
-    }
+    if (options.format === 'json') json.end();
   } finally {
     await detector.dispose();
   }
@@ -224,7 +303,7 @@ export function register(program: Command): void {
   program
     .command('score')
     .description('score documents sentence by sentence: which sentences did an LLM paraphrase or polish?')
-    .argument('[file...]', 'files to score: .txt, .md, .html (visible text) or .jsonl (a "text" field per line); stdin when none or "-"')
+    .argument('[file...]', 'files to score: .txt, .md, .html (visible text), .docx (body text) or .jsonl (a "text" field per line, streamed); stdin when none or "-"')
     .option('-m, --model <model>', 'small, base, a model directory, or a hub id (with --allow-remote)', 'small')
     .addOption(new Option('-d, --device <device>', 'where the model runs; auto picks the fastest that works').choices(DEVICES).default('auto'))
     .addOption(new Option('--dtype <dtype>', 'model weights: q8 (int8, faster) or fp32').choices(['fp32', 'q8']).default('q8'))
@@ -234,6 +313,13 @@ export function register(program: Command): void {
     .addOption(new Option('--input-format <format>', 'read every input as this format, whatever its extension').choices(INPUT_FORMATS))
     .option('--no-evidence', 'do not look for the words that drove each flagged sentence (faster on many documents)')
     .option('--allow-remote', 'allow downloading a model from the Hugging Face hub')
+    .option(
+      '--max-chars <n>',
+      `characters of one document at most (default: PTD_MAX_CHARS, else ${DEFAULT_MAX_CHARS}, as the API); larger inputs are refused before reading them whole`,
+      parseMaxChars,
+    )
+    .option('--progress', 'show progress on stderr (a line a second when stderr is not a terminal); default: on a terminal, for long inputs')
+    .option('--no-progress', 'never show progress')
     .action(async (files: string[], opts: ScoreCommandOptions) => {
       await runScore(files, opts);
     });

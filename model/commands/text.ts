@@ -3,6 +3,23 @@
 // Markdown: the prose without markup (code blocks, link targets, emphasis markers, front matter).
 import { Parser } from 'htmlparser2';
 
+/** Bytes that are not UTF-8: refused the same way on every path (API JSON, uploads, `ptd score`), never decoded to U+FFFD. */
+export class InvalidUtf8Error extends Error {
+  constructor(message = 'not valid UTF-8 text (save the file as UTF-8)') {
+    super(message);
+    this.name = 'InvalidUtf8Error';
+  }
+}
+
+/** Decodes UTF-8 strictly (a byte-order mark is dropped); InvalidUtf8Error otherwise. */
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidUtf8Error();
+  }
+}
+
 /** Elements whose content is never shown as text. */
 const INVISIBLE = new Set([
   'head', 'script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'embed', 'canvas', 'audio',
@@ -24,7 +41,18 @@ function hidden(attrs: Record<string, string>): boolean {
   return style.includes('display:none') || style.includes('visibility:hidden');
 }
 
-/** The visible text of an HTML document, with blocks separated by blank lines. */
+/** Elements open inside each other at most: the parser's work per element grows with the depth (quadratic beyond). */
+export const MAX_HTML_DEPTH = 512;
+
+/** HTML that nests elements deeper than MAX_HTML_DEPTH (real pages stay far below; a hostile one does not). */
+export class NestingError extends Error {
+  constructor() {
+    super(`elements nest more than ${MAX_HTML_DEPTH} deep`);
+    this.name = 'NestingError';
+  }
+}
+
+/** The visible text of an HTML document, with blocks separated by blank lines. NestingError past MAX_HTML_DEPTH. */
 export function htmlToText(html: string): string {
   const parts: string[] = [];
   // Open elements: whether each one hides its content, and whether it is <pre>.
@@ -36,6 +64,7 @@ export function htmlToText(html: string): string {
       onopentag(name, attrs) {
         const hides = INVISIBLE.has(name) || hidden(attrs);
         stack.push({ name, hides });
+        if (stack.length > MAX_HTML_DEPTH) throw new NestingError();
         if (hides) hiddenDepth++;
         if (name === 'pre') preDepth++;
         if (hiddenDepth) return;
@@ -75,21 +104,39 @@ function tidy(text: string): string {
     .trim();
 }
 
-/** The prose of a Markdown document: front matter, code blocks, images, HTML comments and markup removed. */
+/**
+ * The prose of a Markdown document: front matter, code blocks, images, HTML comments and markup removed. Every
+ * pattern stops at the next opening of its own kind (or the line's end), so none rescans the rest of the text
+ * for each unclosed opening: the time stays linear on hostile input (`**` or `[a](` repeated without a close).
+ */
 export function markdownToText(md: string): string {
   let t = md.replace(/\r\n?/g, '\n');
   t = t.replace(/^---\n[\s\S]*?\n---\n/, ''); // YAML front matter
-  t = t.replace(/<!--[\s\S]*?-->/g, '');
+  t = withoutComments(t);
   t = t.replace(/^(```|~~~)[^\n]*\n[\s\S]*?(?:\n\1[^\n]*|$)/gm, ''); // fenced code blocks
-  t = t.replace(/!\[[^\]]*\]\([^)]*\)/g, ''); // images
-  t = t.replace(/\[([^\]]+)\]\([^)]*\)/g, '$1'); // links → their text
-  t = t.replace(/\[([^\]]+)\]\[[^\]]*\]/g, '$1'); // reference links
-  t = t.replace(/^\s*\[[^\]]+\]:\s+\S+.*$/gm, ''); // link definitions
+  t = t.replace(/!\[[^\][]*\]\((?:[^()\n]|\([^()\n]*\))*\)/g, ''); // images
+  t = t.replace(/\[([^\][]+)\]\((?:[^()\n]|\([^()\n]*\))*\)/g, '$1'); // links → their text (targets may hold one level of parentheses)
+  t = t.replace(/\[([^\][]+)\]\[[^\][]*\]/g, '$1'); // reference links
+  t = t.replace(/^[ \t]*\[[^\]\n]+\]:[ \t]+\S+.*$/gm, ''); // link definitions
   t = t.replace(/`([^`\n]+)`/g, '$1'); // inline code
-  t = t.replace(/(\*\*|__)(?=\S)([^\n]*?\S)\1/g, '$2'); // bold
+  t = t.replace(/\*\*(?=\S)((?:(?!\*\*)[^\n])*?\S)\*\*/g, '$1'); // bold
+  t = t.replace(/__(?=\S)((?:(?!__)[^\n])*?\S)__/g, '$1');
   t = t.replace(/(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?!\w)/g, '$1$2'); // *italic*
   t = t.replace(/(^|[^\w])_(?=\S)([^_\n]*?\S)_(?!\w)/g, '$1$2'); // _italic_
-  t = t.replace(/^\s{0,3}(?:[-*_]\s*){3,}$/gm, ''); // horizontal rules
-  t = t.replace(/<\/?[a-zA-Z][^>]*>/g, ''); // inline HTML tags
+  t = t.replace(/^[ \t]{0,3}(?:[-*_][ \t]*){3,}$/gm, ''); // horizontal rules
+  t = t.replace(/<\/?[a-zA-Z][^<>]*>/g, ''); // inline HTML tags
   return t.replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** HTML comments removed (the first `-->` closes one), by scanning once: a regex rescans the rest for each unclosed `<!--`. */
+function withoutComments(t: string): string {
+  let out = '';
+  let from = 0;
+  for (let open = t.indexOf('<!--'); open !== -1; open = t.indexOf('<!--', from)) {
+    const close = t.indexOf('-->', open + 4);
+    if (close === -1) break;
+    out += t.slice(from, open);
+    from = close + 3;
+  }
+  return out + t.slice(from);
 }

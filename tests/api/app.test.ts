@@ -89,6 +89,20 @@ describe('POST /v1/detect', () => {
     await request(app).post('/v1/detect').send({ text: 'a'.repeat(100) }).expect(200);
   });
 
+  it('counts characters as Unicode code points, for one document and for a batch (model/limits.ts)', async () => {
+    const app = appWith({ base: fakeDetector() }, { limits: { maxCharsPerDocument: 100, maxCharsPerBatch: 150 } });
+    // 100 emoji are 200 UTF-16 units but 100 characters: accepted; 101 are refused.
+    await request(app).post('/v1/detect').send({ text: '😀'.repeat(100) }).expect(200);
+    const over = await request(app).post('/v1/detect').send({ text: '😀'.repeat(101) });
+    expectError(over, 422, 'limit_exceeded');
+    expect(over.body.error.message).toMatch(/more than 100 characters \(Unicode code points\)/);
+    await request(app).post('/v1/detect/batch').send({ documents: [{ text: '😀'.repeat(75) }, { text: '😀'.repeat(75) }] }).expect(200);
+    const batch = await request(app).post('/v1/detect/batch').send({ documents: [{ text: '😀'.repeat(75) }, { text: '😀'.repeat(76) }] });
+    expect(batch.body.error.limit).toBe('maxCharsPerBatch');
+    const doc = await request(app).get('/openapi.json').expect(200);
+    expect(doc.body.components.schemas.DetectRequest.properties.text.maxLength).toBe(100); // JSON Schema counts code points too
+  });
+
   it('answers 413 naming maxBodyBytes when the body is too large', async () => {
     const app = appWith({ base: fakeDetector() }, { limits: { maxBodyBytes: 1000 } });
     const res = await request(app).post('/v1/detect').send({ text: 'a'.repeat(2000) });

@@ -2,12 +2,15 @@
 // detect, see sentences painted with the shared palette's colours and tooltips, the summary and raw JSON;
 // drop a file; switch colour scheme; API key prompt; no CSP violations or console errors.
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { strToU8, zipSync } from 'fflate';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourFor, describeSentence } from '../../model/palette.ts';
 import type { DetectionResult } from '../../model/types.ts';
 import { type RunningServer, startServer } from '../../api/server.ts';
+import { docxBomb } from '../helpers/docx.ts';
 import { SAMPLE, silent } from './helpers.ts';
 // Debian's Chromium and the launch flags that work on these machines (NOTES §3), shared with the extension's tests.
 import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../../extension/build/chromium.ts';
@@ -141,6 +144,56 @@ describe.skipIf(!existsSync(CHROMIUM))('playground in Chromium', () => {
     expect(await page.locator('#text').inputValue()).toBe('First paragraph.\n\nSecond & last.');
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('refuses a dropped .docx bomb and an oversized file quickly, saying why, and keeps the text', async () => {
+    const { page, problems } = await open(server.url);
+    await expect.poll(() => page.locator('#model option').count()).toBe(2);
+    await page.fill('#text', 'Kept text.');
+    // `data`: the bytes, or a size of bytes to make in the page (a large file need not cross the wire).
+    const drop = (name: string, data: Uint8Array | number) =>
+      page.locator('#text').evaluate(
+        (el, [n, b64, size]) => {
+          const bytes = b64 ? Uint8Array.from(atob(b64 as string), (c) => c.charCodeAt(0)) : new Uint8Array(size as number).fill(0x61);
+          const dt = new DataTransfer();
+          dt.items.add(new File([bytes], n as string));
+          el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        },
+        [name, typeof data === 'number' ? '' : Buffer.from(data).toString('base64'), typeof data === 'number' ? data : 0] as const,
+      );
+    const started = Date.now();
+    await drop('bomb.docx', docxBomb(400));
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/Cannot read bomb\.docx: too large to read: word\/document\.xml declares \d+ bytes/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await drop('huge.txt', 6 * 1024 * 1024);
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/Cannot read huge\.txt: \d+ KB, more than a document of 50000 characters can take/);
+    await drop('latin1.txt', Uint8Array.from([0x43, 0x61, 0x66, 0xe9]));
+    await expect.poll(() => page.locator('#status').textContent()).toContain('Cannot read latin1.txt: not valid UTF-8 text');
+    expect(await page.locator('#text').inputValue()).toBe('Kept text.');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("refuses another site's form POST to the keyless server (403), while its own page works", async () => {
+    // A page on http://localhost:PORT is another site than the server at http://127.0.0.1:PORT.
+    const evil = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<form id="f" method="POST" enctype="multipart/form-data" action="${server.url}v1/detect"><input name="model" value="small"></form>`);
+    });
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+    try {
+      const { page } = await open(`http://localhost:${(evil.address() as AddressInfo).port}/`);
+      const response = page.waitForResponse((r) => r.url().endsWith('/v1/detect'));
+      await page.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit());
+      const res = await response;
+      expect(res.status()).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('cross_site_request');
+      await page.close();
+    } finally {
+      await new Promise<void>((r) => evil.close(() => r()));
+    }
+    const metrics = await (await fetch(`${server.url}metrics`)).text();
+    expect(metrics).toMatch(/ptd_rejected_requests_total\{reason="cross_site_request"\} 1/);
   });
 
   it('shows API errors and asks for a key when the server needs one', async () => {

@@ -55,7 +55,14 @@ let redis: RedisServer;
 let jobs: JobsService;
 let app: ReturnType<typeof createApp>;
 let worker: JobWorker | undefined;
-const ENV = { PTD_JOBS_CHUNK_ATTEMPTS: '2', PTD_WEBHOOK_ATTEMPTS: '3', PTD_WEBHOOK_BACKOFF_MS: '100', PTD_WEBHOOK_SECRET: 's3cret' };
+// The test webhook receiver listens on 127.0.0.1, which webhooks may reach only when PTD_WEBHOOK_ALLOW lists it.
+const ENV = {
+  PTD_JOBS_CHUNK_ATTEMPTS: '2',
+  PTD_WEBHOOK_ATTEMPTS: '3',
+  PTD_WEBHOOK_BACKOFF_MS: '100',
+  PTD_WEBHOOK_SECRET: 's3cret',
+  PTD_WEBHOOK_ALLOW: '127.0.0.1',
+};
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -375,7 +382,49 @@ describe('webhooks', () => {
     expect(payload).toMatchObject({ event: 'job.finished', job: { id: res.body.id, status: 'completed', progress: { done: 5 } } });
     expect(calls[1]!.signature).toBe(signature('s3cret', calls[1]!.body));
   });
+
+  it('refuses a webhook to a loopback or private address at submission unless PTD_WEBHOOK_ALLOW lists it; no job is created', async () => {
+    const strict = await createJobsService({ redisUrl: redis.url, models: ['tiny=/nowhere/tiny'] }, {});
+    try {
+      const strictApp = createApp({ models: ModelRegistry.of({ tiny: fakeDetector() }), routers: [strict.router], playground: false, defaultMetrics: false });
+      const before = await jobCount();
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      for (const webhook of [url, 'http://localhost:9/hook', 'http://169.254.169.254/latest', 'http://10.0.0.1/hook']) {
+        const res = await request(strictApp).post('/v1/jobs').send({ documents: makeDocuments(1), webhook });
+        expect([res.status, res.body.error.code], webhook).toEqual([400, 'invalid_request']);
+        expect(res.body.error.message).toMatch(/^webhook: .* is a (loopback|link-local|private) address.*PTD_WEBHOOK_ALLOW/);
+      }
+      const form = await request(strictApp).post('/v1/jobs').field('webhook', url).attach('file', Buffer.from('{"text":"Fine."}\n'), 'docs.jsonl');
+      expect(form.status).toBe(400);
+      expect(await jobCount()).toBe(before);
+      // the same URL is accepted where the address is allowed (the suite's service: PTD_WEBHOOK_ALLOW=127.0.0.1)
+      const ok = await request(app).post('/v1/jobs').send({ documents: makeDocuments(1), webhook: url });
+      expect(ok.status).toBe(202);
+      await request(app).delete(`/v1/jobs/${ok.body.id}`);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('checks the address again when delivering: a refused one fails at once, without retries or a request', async () => {
+    await startWorker();
+    // Stored directly, as if the address had changed since submission: 127.0.0.2 is not in PTD_WEBHOOK_ALLOW.
+    const port = (server.address() as AddressInfo).port;
+    const id = crypto.randomUUID();
+    const record = await jobs.store.create({ id, model: 'tiny', chunkSize: 4, documents: makeDocuments(2), webhook: `http://127.0.0.2:${port}/hook` });
+    await jobs.queues.enqueueChunks(record);
+    const job = await until(async () => {
+      const j = (await request(app).get(`/v1/jobs/${id}`)).body;
+      return j.webhook?.state === 'failed' ? j : undefined;
+    }, 15_000, 50);
+    expect(job.webhook).toMatchObject({ state: 'failed', attempts: 1, error: expect.stringMatching(/127\.0\.0\.2 is a loopback address/) });
+    expect(calls.filter((c) => c.body.includes(id))).toEqual([]);
+  });
 });
+
+async function jobCount(): Promise<number> {
+  return (await jobs.connection.keys('ptd:job:*:meta')).length;
+}
 
 describe('app integration', () => {
   it('requires the API key on /v1/jobs when keys are set', async () => {
@@ -410,11 +459,91 @@ describe('app integration', () => {
       expect(get.headers['retry-after']).toBe('5');
       const post = await request(broken).post('/v1/jobs').send({ documents: [{ text: 'a' }] });
       expect(post.status).toBe(503);
-      expect((await request(broken).get('/healthz')).status).toBe(200);
+      const health = await request(broken).get('/healthz');
+      expect([health.status, health.body]).toEqual([503, { status: 'degraded', models: { tiny: true }, dependencies: { redis: 'down' } }]);
     } finally {
       down.connection.disconnect();
       await down.close();
     }
+  });
+
+  it('/healthz reports Redis: 503 degraded when it stops, 200 again when it is back', async () => {
+    let own = await startRedis();
+    const service = await createJobsService({ redisUrl: own.url, models: ['tiny'] }, {});
+    try {
+      const withJobs = createApp({ models: ModelRegistry.of({ tiny: fakeDetector() }), routers: [service.router], playground: false, defaultMetrics: false });
+      const health = async () => {
+        const res = await request(withJobs).get('/healthz');
+        return { status: res.status, body: res.body as { status: string; dependencies: Record<string, string> } };
+      };
+      await until(async () => ((await health()).status === 200 ? true : undefined), 10_000, 100);
+      expect((await health()).body).toEqual({ status: 'ok', models: { tiny: true }, dependencies: { redis: 'up' } });
+      await own.stop();
+      const down = await until(async () => {
+        const h = await health();
+        return h.status === 503 ? h : undefined;
+      }, 10_000, 100);
+      expect(down.body).toEqual({ status: 'degraded', models: { tiny: true }, dependencies: { redis: 'down' } });
+      own = await startRedis(own.port);
+      const back = await until(async () => {
+        const h = await health();
+        return h.status === 200 ? h : undefined;
+      }, 20_000, 100);
+      expect(back.body.dependencies).toEqual({ redis: 'up' });
+    } finally {
+      await service.close();
+      await own.stop();
+    }
+  });
+
+  it('a job submitted with an API key is seen, read and cancelled with that key only', async () => {
+    const secured = createApp({
+      models: ModelRegistry.of({ tiny: fakeDetector() }),
+      routers: [jobs.router],
+      apiKeys: ['k1', 'k2'],
+      playground: false,
+      defaultMetrics: false,
+    });
+    const mine = await request(secured).post('/v1/jobs').set('x-api-key', 'k1').send({ documents: makeDocuments(2) });
+    expect(mine.status).toBe(202);
+    const id = mine.body.id as string;
+    for (const [method, path] of [['get', `/v1/jobs/${id}`], ['get', `/v1/jobs/${id}/results`], ['delete', `/v1/jobs/${id}`]] as const) {
+      const other = await request(secured)[method](path).set('x-api-key', 'k2');
+      expect([other.status, other.body.error.code], `${method} ${path}`).toEqual([404, 'not_found']);
+      // a keyless server on the same Redis does not see it either
+      expect((await request(app)[method](path)).status, `keyless ${method} ${path}`).toBe(404);
+    }
+    expect((await request(secured).get(`/v1/jobs/${id}`).set('x-api-key', 'k1')).body).toMatchObject({ id, status: 'queued' });
+    expect((await request(secured).delete(`/v1/jobs/${id}`).set('x-api-key', 'k1')).body).toMatchObject({ id, status: 'cancelled' });
+    // the record holds an owner id, never the key
+    const meta = await jobs.connection.hgetall(`ptd:job:{${id}}:meta`);
+    expect(meta.owner).toMatch(/^[0-9a-f]{32}$/);
+    expect(JSON.stringify(meta)).not.toContain('k1');
+    // a job submitted without a key (keyless server) stays anyone's, as before
+    const open = await request(app).post('/v1/jobs').send({ documents: makeDocuments(1) });
+    expect((await request(secured).get(`/v1/jobs/${open.body.id}`).set('x-api-key', 'k2')).status).toBe(200);
+    await request(app).delete(`/v1/jobs/${open.body.id}`);
+  });
+
+  it('refuses a cross-origin form POST to a keyless server (403) and creates no job', async () => {
+    const before = await jobCount();
+    const res = await request(app)
+      .post('/v1/jobs')
+      .set({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' })
+      .field('webhook', 'http://127.0.0.1:9/steal')
+      .attach('file', Buffer.from('{"text":"From another site."}\n'), 'docs.jsonl');
+    expect([res.status, res.body.error.code]).toEqual([403, 'cross_site_request']);
+    expect(res.body.error.message).toMatch(/PTD_API_KEYS.*--cors/);
+    expect(await jobCount()).toBe(before);
+  });
+
+  it('refuses a JSON-lines upload in another charset and a form field named __proto__', async () => {
+    const latin = await request(app).post('/v1/jobs').set('content-type', 'application/x-ndjson; charset=iso-8859-1').send('{"text":"caf\u00e9"}');
+    expect([latin.status, latin.body.error.code]).toEqual([415, 'unsupported_media_type']);
+    const proto = await request(app).post('/v1/jobs').field('__proto__', 'x').attach('file', Buffer.from('{"text":"Fine."}\n'), 'docs.jsonl');
+    expect([proto.status, proto.body.error.message]).toEqual([400, 'form field name "__proto__" is not allowed']);
+    const query = await request(app).post('/v1/jobs?__proto__=x').set('content-type', 'application/x-ndjson').send('{"text":"Fine."}');
+    expect([query.status, query.body.error.code]).toEqual([400, 'invalid_request']);
   });
 
   it('answers 405 for other methods', async () => {

@@ -27,9 +27,9 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts `redis-server` on a free loopback port, without persistence, in a temporary directory. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** Starts `redis-server` on a free loopback port (or `port`: to restart one), without persistence, in a temporary directory. */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'ptd-redis-'));
   const child = spawn(
     'redis-server',

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docxToText, DocxError, wordXmlToText } from '../../model/commands/docx.ts';
+import { docxLimits, docxToText, DocxError, wordXmlToText } from '../../model/commands/docx.ts';
+import { readEntry, type ZipError } from '../../model/commands/zip.ts';
+import { docxBomb, docxOf, manyParts, markupBomb, paragraphBomb, withDeclaredSize } from '../helpers/docx.ts';
 import { ptd } from '../helpers/ptd.ts';
 
 const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"';
@@ -56,6 +58,93 @@ describe('docx text', () => {
     expect(() => docxToText(docx(null))).toThrow(/no word\/document\.xml/);
     const cut = docx(DOCUMENT).slice(0, 60);
     expect(() => docxToText(cut)).toThrow(DocxError);
+  });
+});
+
+describe('docx limits (docxLimits: derived from the document character limit)', () => {
+  const refusal = (bytes: Uint8Array, limits = docxLimits()) => {
+    try {
+      docxToText(bytes, limits);
+    } catch (err) {
+      expect(err).toBeInstanceOf(DocxError);
+      return err as DocxError;
+    }
+    throw new Error('no error');
+  };
+
+  // Time is checked where the issue asks for it, on a running server (tests/api/hardening.test.ts); here, memory.
+  it('refuses a 400 KB decompression bomb from its declared size, before inflating, without memory', () => {
+    const bomb = docxBomb(400);
+    expect(bomb.length).toBeGreaterThan(300_000);
+    expect(bomb.length).toBeLessThan(500_000);
+    const rss = process.memoryUsage().rss;
+    const err = refusal(bomb);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024);
+    expect(err).toMatchObject({ kind: 'too_large', limit: 'docxBodyBytes' });
+    expect(err.message).toMatch(/word\/document\.xml declares \d+ bytes uncompressed, more than 3548576 \(limit docxBodyBytes\)/);
+    expect(docxLimits().maxBodyBytes).toBe(50 * 50_000 + 1024 * 1024);
+  });
+
+  it('refuses a bomb whose header lies, while inflating: at the cap, or at the size it declared', () => {
+    const limits = docxLimits();
+    // 20 MB of markup and no text: nothing but the byte cap stops it.
+    const atCap = refusal(withDeclaredSize(markupBomb(20), limits.maxBodyBytes));
+    expect(atCap).toMatchObject({ kind: 'too_large', limit: 'docxBodyBytes' });
+    expect(atCap.message).toMatch(/inflates to more than 3548576 bytes/);
+    expect(refusal(markupBomb(20))).toMatchObject({ kind: 'too_large', limit: 'docxBodyBytes' }); // its honest header
+    const small = refusal(withDeclaredSize(markupBomb(20), 1000));
+    expect(small).toMatchObject({ kind: 'invalid' });
+    expect(small.message).toMatch(/inflates to more bytes than its header declares/);
+    // One paragraph longer than the character limit stops as it grows (before its end tag).
+    expect(refusal(docxOf(['a'.repeat(3 * 50_000)]))).toMatchObject({ kind: 'too_large', limit: 'maxCharsPerDocument' });
+  });
+
+  it('refuses a paragraph bomb, too many parts, and text over the character limit', () => {
+    const bomb = paragraphBomb(500_000); // 3 MB of <w:p/>, under the byte cap
+    const rss = process.memoryUsage().rss;
+    const paragraphs = refusal(bomb);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 1024 * 1024);
+    expect(paragraphs).toMatchObject({ kind: 'too_large', limit: 'docxParagraphs' });
+    expect(paragraphs.message).toBe('the document has more than 50000 paragraphs');
+    expect(refusal(manyParts(1001))).toMatchObject({ kind: 'too_large', limit: 'docxParts' });
+    // Deep nesting (an XML parser's work per element grows with the depth): 257 levels.
+    const deep = docxOf([`${'<w:sdt>'.repeat(257)}x${'</w:sdt>'.repeat(257)}`]);
+    expect(refusal(deep)).toMatchObject({ kind: 'too_large', limit: 'docxDepth', message: 'the document nests elements more than 256 deep' });
+    expect(docxToText(manyParts(1000))).toBe('Hello there.');
+    // 100 characters allowed: 2 × 50 letters and the paragraph break are 102.
+    const long = docxOf(['a'.repeat(50), 'b'.repeat(50)]);
+    expect(refusal(long, docxLimits(100))).toMatchObject({ kind: 'too_large', limit: 'maxCharsPerDocument' });
+    expect(docxToText(long, docxLimits(102))).toBe(`${'a'.repeat(50)}\n\n${'b'.repeat(50)}`);
+    // Characters are code points, as everywhere: 51 emoji are 102 UTF-16 units.
+    expect(docxToText(docxOf(['😀'.repeat(51)]), docxLimits(51))).toBe('😀'.repeat(51));
+  });
+
+  it('refuses the same way with the browser\'s inflater (fflate) as with Node\'s zlib', () => {
+    const limits = docxLimits();
+    const zip = { maxEntries: limits.maxParts, maxEntryBytes: limits.maxBodyBytes };
+    const read = (bytes: Uint8Array, native: boolean) => {
+      let n = 0;
+      try {
+        readEntry(bytes, 'word/document.xml', zip, (c) => (n += c.length), { native });
+        return `ok ${n}`;
+      } catch (err) {
+        return `${(err as ZipError).kind}: ${(err as Error).message}`;
+      }
+    };
+    const cases = [docxOf(['Hello there.']), markupBomb(20), withDeclaredSize(markupBomb(20), limits.maxBodyBytes), withDeclaredSize(markupBomb(20), 1000)];
+    const outcomes = cases.map((c) => read(c, false));
+    expect(outcomes[0]).toMatch(/^ok \d+$/);
+    expect(outcomes.slice(1)).toEqual([
+      expect.stringMatching(/^too_large: .*declares/),
+      expect.stringMatching(/^too_large: .*inflates to more than 3548576 bytes/),
+      expect.stringMatching(/^invalid: .*more bytes than its header declares/),
+    ]);
+    expect(cases.map((c) => read(c, true))).toEqual(outcomes);
+  });
+
+  it('refuses a body that is not UTF-8', () => {
+    const bytes = zipSync({ 'word/document.xml': Uint8Array.from([...strToU8(`<w:document ${W}><w:body><w:p><w:r><w:t>`), 0xff, 0xfe, ...strToU8('</w:t></w:r></w:p></w:body></w:document>')]) });
+    expect(refusal(bytes)).toMatchObject({ kind: 'invalid', message: 'not a readable .docx file: word/document.xml is not valid UTF-8' });
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatOf, parseJsonl } from '../../model/commands/inputs.ts';
-import { htmlToText, markdownToText } from '../../model/commands/text.ts';
+import { htmlToText, markdownToText, MAX_HTML_DEPTH, NestingError } from '../../model/commands/text.ts';
 
 describe('htmlToText', () => {
   it('keeps visible text only, one block per paragraph', () => {
@@ -15,6 +15,11 @@ describe('htmlToText', () => {
     );
   });
 
+  it('refuses HTML nested deeper than MAX_HTML_DEPTH (the parser would slow down quadratically)', () => {
+    expect(htmlToText(`${'<div>'.repeat(MAX_HTML_DEPTH - 2)}deep${'</div>'.repeat(MAX_HTML_DEPTH - 2)}`)).toBe('deep');
+    expect(() => htmlToText('<div>'.repeat(400_000))).toThrow(NestingError);
+  });
+
   it('returns nothing for markup without text', () => {
     expect(htmlToText('<html><head><script>1</script></head><body><img src=x></body></html>')).toBe('');
   });
@@ -26,6 +31,15 @@ describe('markdownToText', () => {
       '---\ntitle: x\n---\n# Head\n\nSome **bold** and *it* and _em_ and [link](http://a.b) and `code`.\n\n' +
       '```js\ncode();\n```\n\n![img](a.png)\n\n- snake_case_name stays\n- item two\n\n---\n\nEnd <!-- note -->.';
     expect(markdownToText(md)).toBe('# Head\n\nSome bold and it and em and link and code.\n\n- snake_case_name stays\n- item two\n\nEnd .');
+    expect(markdownToText('**bold** and __also__, [a](x/(y)) [b][r] ![i](p) <b>tag</b> <!-- a <!-- b --> c\n[r]: http://x')).toBe('bold and also, a b  tag  c');
+  });
+
+  // Before, each unclosed opening made the pattern rescan the rest of the text: 2 MB (the API's upload limit) of
+  // these took minutes. Linear now; the test's timeout catches a regression.
+  it('reads 2 MB of unclosed Markdown openings in linear time', { timeout: 20_000 }, () => {
+    for (const unit of ['**a ', '__a ', '[a](', '![a](', '[a][', '[\n', '-\n', '<a ', '<!--']) {
+      expect(typeof markdownToText(unit.repeat(Math.ceil(2_000_000 / unit.length)))).toBe('string');
+    }
   });
 });
 
