@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { strToU8, zipSync } from 'fflate';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { colourFor, describeSentence } from '../../model/palette.ts';
+import { colourFor, describeSentence } from '../../ui/palette.ts';
 import type { DetectionResult } from '../../model/types.ts';
 import { type RunningServer, startServer } from '../../api/server.ts';
 import { docxBomb } from '../helpers/docx.ts';

@@ -2,9 +2,9 @@
 // hosts; each loads its models once, on the device asked for (`auto`: CUDA, then CPU), and stops
 // gracefully on SIGTERM/SIGINT (finishes the chunks in hand; a second signal exits at once).
 import type { Command } from 'commander';
-import { UsageError } from '../../cli/errors.ts';
+import { UsageError } from '../errors.ts';
 import type { Detector, Device, Dtype } from '../../model/types.ts';
-import type { Loader } from '../models.ts';
+import type { Loader } from '../../api/models.ts';
 
 export interface WorkerCommandOptions {
   models: string[];
@@ -27,11 +27,11 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   const [{ default: pino }, { retryFromEnv }, { connect }, { JobWorker, locksFromEnv, memoizeDetectors }, { loadOnDevice, parseModelSpec }, { parseWebhookAllow }] =
     await Promise.all([
       import('pino'),
-      import('../jobs/queue.ts'),
-      import('../jobs/redis.ts'),
-      import('../jobs/worker.ts'),
-      import('../models.ts'),
-      import('../jobs/targets.ts'),
+      import('../../api/jobs/queue.ts'),
+      import('../../api/jobs/redis.ts'),
+      import('../../api/jobs/worker.ts'),
+      import('../../api/models.ts'),
+      import('../../api/jobs/targets.ts'),
     ]);
   let webhookPolicy;
   try {
