@@ -29,8 +29,8 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind (0.0.0.0 exposes the server to the network)', process.env.PTD_HOST ?? '127.0.0.1')
     .option(
       '-m, --model <models>',
-      'comma-separated models: small, base, a model directory, or name=directory; the first is the default ' +
-        '(default: base and small, those installed)',
+      'comma-separated models: small, a model directory, or name=directory; the first is the default ' +
+        '(default: small)',
       process.env.PTD_MODEL,
     )
     .option('-d, --device <device>', `where the model runs: ${DEVICES.join(', ')} (auto tries CUDA, then CPU)`, process.env.PTD_DEVICE ?? 'auto')
@@ -115,12 +115,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   await stopped;
 }
 
-/** base and small, those whose weights are installed; base first (the default). */
+/** The bundled models whose weights are installed. */
 function defaultModels(bundled: Array<{ alias: string; available: boolean }>): string[] {
-  const installed = bundled
-    .filter((m) => m.available)
-    .map((m) => m.alias)
-    .sort((a, b) => (a === 'base' ? -1 : b === 'base' ? 1 : 0));
+  const installed = bundled.filter((m) => m.available).map((m) => m.alias);
   if (installed.length === 0) {
     throw new CliError('no bundled model is installed in model/weights/; pass --model <directory>');
   }
