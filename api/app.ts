@@ -12,7 +12,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { apiKeyAuth, cors, crossSiteGuard, requestLog, securityHeaders, strictCharset } from './middleware.ts';
 import type { ModelRegistry } from './models.ts';
 import { buildOpenApi, type OpenApiFragment } from './openapi.ts';
-import { ModelQueue } from './queue.ts';
+import { ModelQueue } from './model-queue.ts';
 import { batchRouter } from './routes/batch.ts';
 import { detectRouter } from './routes/detect.ts';
 import { type HealthCheck, healthRouter } from './routes/health.ts';

@@ -2,7 +2,7 @@
 // process (so the load generator does not share the server's event loop), then runs autocannon against
 // POST /v1/detect and POST /v1/detect/batch and prints throughput, p50/p99 latency and errors.
 //
-//   npm run bench:api -- [--model base] [--connections 50] [--duration 20] [--batch 4] [--words 230]
+//   npm run bench:api -- [--model small] [--connections 50] [--duration 20] [--batch 4] [--words 230]
 //
 // Documents are human passages from ../shared/data/ptd-corpus (or generated text when it is absent), cut
 // to --words words (230 words ≈ 300 WordPiece tokens).
@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
   },
 });
 
-const model = args.model ?? bundledModels().find((m) => m.alias === 'base' && m.available)?.alias ?? 'tests/fixtures/models/tiny';
+const model = args.model ?? bundledModels().find((m) => m.alias === 'small' && m.available)?.alias ?? 'tests/fixtures/models/tiny';
 const connections = Number(args.connections);
 const duration = Number(args.duration);
 const batchSize = Number(args.batch);

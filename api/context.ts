@@ -7,7 +7,7 @@ import type { TextExtractor } from './extract/client.ts';
 import type { Limits } from './limits.ts';
 import type { Metrics } from './metrics.ts';
 import type { ModelRegistry } from './models.ts';
-import type { ModelQueue } from './queue.ts';
+import type { ModelQueue } from './model-queue.ts';
 import { requestSchemas } from './schemas.ts';
 
 export interface ServerState {

@@ -1,6 +1,6 @@
 // Prometheus metrics (prom-client), one registry per app so that tests can run several apps side by side.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { BatchEvent } from './queue.ts';
+import type { BatchEvent } from './model-queue.ts';
 
 export interface Metrics {
   registry: Registry;

@@ -1,7 +1,9 @@
-// The models a server holds, by the name requests use (`base`, `small`, or a directory's name), and how
+// The models a server holds, by the name requests use (`small`, or a directory's name), and how
 // they are loaded: `--device auto` tries CUDA, then the CPU, and remembers why (NOTES §2: CUDA throws on
 // load where its provider is missing, and the runtime does not fall back by itself).
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { resolveModel } from '../model/node.ts';
 import type { Detector, Device, DeviceFallback, Dtype, LoadOptions } from '../model/types.ts';
 
 export type Loader = (options: LoadOptions) => Promise<Detector>;
@@ -94,21 +96,25 @@ export class ModelRegistry {
 
 /**
  * Loads one model on `device` through the runtime, which tries devices in order (`auto`: CUDA, then CPU)
- * and records each failure in `info.fallbacks`. Without an explicit dtype, CUDA runs fp32 and the CPU q8:
- * when `auto` ends up on the CPU, the model is loaded again as q8 (the fast choice there).
+ * and records each failure in `info.fallbacks`. Without an explicit dtype, CUDA runs fp32 where the model has
+ * that file (the bundled model ships q8 only) and the CPU q8: when `auto` ends up on the CPU, the model is
+ * loaded again as q8 (the fast choice there).
  */
 export async function loadOnDevice(
   loader: Loader,
   model: string,
   device: Device,
   dtype?: Dtype,
+  hasFp32: (model: string) => boolean = modelHasFp32,
 ): Promise<{ detector: Detector; reason: string }> {
+  const fp32 = hasFp32(model);
   if (device !== 'auto' || dtype !== undefined) {
-    const detector = await loader({ model, device, dtype: dtype ?? defaultDtype(device) });
+    const detector = await loader({ model, device, dtype: dtype ?? defaultDtype(device, fp32) });
     return { detector, reason: explain(device, detector) };
   }
-  const first = await loader({ model, device: 'auto', dtype: defaultDtype('cuda') });
-  if (first.info.device === 'cuda') return { detector: first, reason: explain('auto', first) };
+  const first = await loader({ model, device: 'auto', dtype: defaultDtype('cuda', fp32) });
+  // on CUDA, or already the CPU's dtype (a model without fp32): nothing to load again
+  if (first.info.device === 'cuda' || first.info.dtype === defaultDtype('cpu')) return { detector: first, reason: explain('auto', first) };
   const fallbacks = [...first.info.fallbacks];
   await first.dispose();
   const detector = await loader({ model, device: 'cpu', dtype: defaultDtype('cpu') });
@@ -133,9 +139,19 @@ function explain(requested: Device, detector: Detector, extra: DeviceFallback[] 
   return ran === requested ? `${ran}: requested with --device ${requested}` : `${ran}: --device ${requested} did not load (${why})`;
 }
 
-/** q8 is the fast choice on CPU; CUDA has no fast int8 kernels for these graphs, so it runs fp32. */
-export function defaultDtype(device: Device): Dtype {
-  return device === 'cuda' ? 'fp32' : 'q8';
+/** q8 is the fast choice on CPU; CUDA has no fast int8 kernels for these graphs, so it runs fp32 when the model has it. */
+export function defaultDtype(device: Device, hasFp32 = true): Dtype {
+  return device === 'cuda' && hasFp32 ? 'fp32' : 'q8';
+}
+
+/** Whether a model (a bundled name or a directory) has its fp32 ONNX file; hub ids are assumed to. */
+function modelHasFp32(model: string): boolean {
+  try {
+    const resolved = resolveModel(model, true);
+    return resolved.kind === 'hub' || existsSync(path.join(resolved.id, 'onnx', 'model.onnx'));
+  } catch {
+    return true; // the loader reports an unknown model with its own message
+  }
 }
 
 function firstLine(message: string): string {

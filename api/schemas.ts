@@ -22,7 +22,7 @@ export function documentTextSchema(max: number) {
 
 /** Request bodies depend on the limits and on the model names the server was started with. */
 export function requestSchemas(limits: Limits, modelNames: readonly string[]) {
-  const names = modelNames.length > 0 ? modelNames : ['base'];
+  const names = modelNames.length > 0 ? modelNames : ['small'];
   const model = z
     .enum(names as [string, ...string[]])
     .optional()

@@ -1,6 +1,6 @@
 // Starts the API: listens at once (GET /healthz answers 503 `loading` until the models are in), loads the
 // models on the device asked for (`auto`: CUDA, then CPU), and shuts down gracefully: stop accepting,
-// finish the requests in flight, release the models. `ptd serve` (api/commands/serve.ts) drives this.
+// finish the requests in flight, release the models. `ptd serve` (cli/commands/serve.ts) drives this.
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -7,15 +7,15 @@ type Register = (program: Command) => void;
 
 const commands: Array<() => Promise<{ register: Register }>> = [
   // score, dataset, eval, serve, worker, jobs: each face registers its own commands here.
-  () => import('../model/commands/score.ts'),
-  () => import('../dataset/commands/build.ts'),
-  () => import('../dataset/commands/eval.ts'),
-  () => import('../dataset/commands/calibrate.ts'),
-  () => import('../dataset/commands/train.ts'),
-  () => import('../dataset/commands/promote.ts'),
-  () => import('../api/commands/serve.ts'),
-  () => import('../api/commands/worker.ts'),
-  () => import('../api/commands/jobs.ts'),
+  () => import('./commands/score.ts'),
+  () => import('./commands/dataset.ts'),
+  () => import('./commands/eval.ts'),
+  () => import('./commands/calibrate.ts'),
+  () => import('./commands/train.ts'),
+  () => import('./commands/promote.ts'),
+  () => import('./commands/serve.ts'),
+  () => import('./commands/worker.ts'),
+  () => import('./commands/jobs.ts'),
 ];
 
 export async function buildProgram(): Promise<Command> {

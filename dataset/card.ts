@@ -20,12 +20,35 @@ export interface CrossFamily {
   mean_tpr_at_1fpr: number;
 }
 
+/** False positives on a set of human documents at the shipped threshold. */
+export interface HumanFpr {
+  name: string;
+  documents: number;
+  sentences: number;
+  flagged: number;
+  fpr: number;
+  /** Wilson 95% interval of the FPR. */
+  ci: [number, number];
+}
+
+/** Wilson score interval (95%) of a proportion k / n. */
+export function wilson(k: number, n: number, z = 1.96): [number, number] {
+  if (n === 0) return [0, 1];
+  const p = k / n;
+  const d = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / d;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
 export interface CardInput {
   /** config.json of the model directory. */
   config: { ptd: Record<string, unknown> & { name: string; version: string } };
   /** Evaluations by split name (test, validation, generated test, ...), each `ptd eval --by ... --json`. */
   evals: Record<string, EvalResult>;
   crossfamily?: CrossFamily;
+  /** False positives on human writing users ask about (pre-LLM prose, non-native writers). */
+  fairness?: HumanFpr[];
   /** Commands that reproduce the model and these numbers, in order. */
   commands: string[];
   /** Sizes of the files a face loads, in bytes, by path inside the model directory. */
@@ -42,7 +65,8 @@ function interval(m: Metrics, key: 'auroc' | 'tpr_at_1fpr' | 'tpr_at_5fpr' | 'pe
   const ci = m.ci?.[key];
   const f = (x: number) => (asPct ? (100 * x).toFixed(1) : x.toFixed(3));
   if (v === null) return '—';
-  return ci ? `${f(v)} [${f(ci[0])}, ${f(ci[1])}]` : f(v);
+  const unit = asPct ? '%' : '';
+  return ci ? `${f(v)}${unit} [${f(ci[0])}, ${f(ci[1])}]` : `${f(v)}${unit}`;
 }
 
 /** Groups of one field (`construction=…`) as table rows. */
@@ -145,6 +169,17 @@ export function renderCard(input: CardInput): string {
     out.push(groupTable(test, 'construction', 'Test split by construction'));
     out.push(groupTable(test, 'source', 'Test split by source (human sentences of each source give its FPR)'));
     out.push(groupTable(test, 'paraphraser', 'Test split by paraphraser'));
+  }
+  if (input.fairness?.length) {
+    out.push('## False positives on human writing', '');
+    out.push(
+      'Untouched human documents scored at the shipped threshold (1% target): the share of their sentences flagged, with Wilson 95% intervals.',
+      '',
+      '| human documents | documents | sentences | flagged | FPR [95% CI] |',
+      '|---|---:|---:|---:|---:|',
+      ...input.fairness.map((f) => `| ${f.name} | ${f.documents} | ${f.sentences} | ${f.flagged} | ${pct(f.fpr, 2)} [${pct(f.ci[0], 2)}, ${pct(f.ci[1], 2)}] |`),
+      '',
+    );
   }
   if (input.crossfamily) {
     out.push('## Documents and paraphrasers never seen', '');

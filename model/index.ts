@@ -1,6 +1,6 @@
 // Browser-safe entry point of the ptd runtime (no node: imports): the extension bundles it, the API and the
 // CLI use it through model/node.ts. Every face scores documents through a Detector from `loadDetector`.
-import { createDetector, type DetectorTuning } from './analyse/detector.ts';
+import { createDetector, type DetectorTuning } from './detector.ts';
 import { parsePtdConfig } from './config.ts';
 import { loadModel } from './infer.ts';
 import type { LoadOptions, ProgressiveDetector } from './types.ts';
@@ -9,11 +9,10 @@ export type * from './types.ts';
 export { segment, segmentsFromSentences, countWords } from './segment.ts';
 export {
   createDetector,
-  thresholdForFpr,
   MIN_RELIABLE_SENTENCES,
   MIN_RELIABLE_WORDS,
   type DetectorTuning,
-} from './analyse/detector.ts';
+} from './detector.ts';
 export { skipReason, skipReasons, skipReasonText } from './readable.ts';
 export { parsePtdConfig, thresholdFor, ModelConfigError, type PtdConfig } from './config.ts';
 export { deviceCandidates, ModelLoadError } from './infer.ts';

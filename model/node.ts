@@ -13,9 +13,13 @@ export const WEIGHTS_DIR = fileURLToPath(new URL('./weights/', import.meta.url))
 /** Short names accepted for the bundled models. */
 const ALIASES: Record<string, string> = {
   small: 'ptd-small',
-  base: 'ptd-base',
   'ptd-small': 'ptd-small',
-  'ptd-base': 'ptd-base',
+};
+
+/** Bundled models that were shipped once and withdrawn, with what to use instead. */
+const WITHDRAWN: Record<string, string> = {
+  base: 'ptd-base was withdrawn in 0.8.0 (it was never better than ptd-small); use small',
+  'ptd-base': 'ptd-base was withdrawn in 0.8.0 (it was never better than ptd-small); use small',
 };
 
 const HUB_ID = /^[\w.-]+\/[\w.-]+$/;
@@ -36,9 +40,9 @@ export class ModelNotInstalledError extends UnknownModelError {
 }
 
 export interface BundledModel {
-  /** `ptd-small` or `ptd-base`. */
+  /** `ptd-small`. */
   name: string;
-  /** The short name (`small`, `base`). */
+  /** The short name (`small`). */
   alias: string;
   dir: string;
   /** config.json is present. */
@@ -56,7 +60,7 @@ function dtypesIn(dir: string): Dtype[] {
 
 /** The bundled models and whether their files are in place. */
 export function bundledModels(): BundledModel[] {
-  return (['small', 'base'] as const).map((alias) => {
+  return (['small'] as const).map((alias) => {
     const name = ALIASES[alias]!;
     const dir = path.join(WEIGHTS_DIR, name);
     return { name, alias, dir, available: existsSync(path.join(dir, 'config.json')), dtypes: dtypesIn(dir) };
@@ -70,10 +74,12 @@ export interface ResolvedModel {
 }
 
 /**
- * `small|base|ptd-small|ptd-base` → model/weights/ptd-*; an existing directory → its absolute path;
+ * `small|ptd-small` → model/weights/ptd-small; an existing directory → its absolute path;
  * `owner/name` → a hub id, only when `allowRemote`. Anything else throws UnknownModelError.
  */
 export function resolveModel(model: string, allowRemote = false, cwd = process.cwd()): ResolvedModel {
+  const withdrawn = WITHDRAWN[model];
+  if (withdrawn) throw new UnknownModelError(`unknown model "${model}": ${withdrawn}`);
   const alias = ALIASES[model];
   if (alias) {
     const dir = path.join(WEIGHTS_DIR, alias);

@@ -3,9 +3,10 @@
 // requests of others. One request at a time, in order.
 import { parentPort } from 'node:worker_threads';
 import { strToU8, zipSync } from 'fflate';
-import { DocxError, docxLimits, docxToText } from '../../model/commands/docx.ts';
-import { documentText, InvalidUtf8Error } from '../../model/commands/inputs.ts';
-import { NestingError } from '../../model/commands/text.ts';
+import { DocxError, docxLimits, docxToText } from '../../readers/docx.ts';
+import { documentText } from '../../readers/formats.ts';
+import { InvalidUtf8Error } from '../../readers/text.ts';
+import { NestingError } from '../../readers/text.ts';
 import type { ExtractReply, ExtractRequest } from './protocol.ts';
 
 const port = parentPort;

@@ -1,5 +1,5 @@
 // Messages between the API's text-extraction worker (host.ts) and its client (client.ts).
-import type { InputFormat } from '../../model/commands/inputs.ts';
+import type { InputFormat } from '../../readers/formats.ts';
 
 export type ExtractFormat = Exclude<InputFormat, 'jsonl'>;
 

@@ -62,7 +62,7 @@ export async function createJobsService(options: JobsServiceOptions, env: NodeJS
   const retry = retryFromEnv(env);
   const queues = new JobQueues(connection, retry, redisErrors.listener('api queues'));
   const chunkSize = options.chunkSize ?? intEnv(env, 'PTD_JOBS_CHUNK_SIZE') ?? DEFAULT_CHUNK_SIZE;
-  const router = jobsRouter({ store, queues, schemas, limits, defaultModel: names[0] ?? 'base', chunkSize, logger, webhookPolicy });
+  const router = jobsRouter({ store, queues, schemas, limits, defaultModel: names[0] ?? 'small', chunkSize, logger, webhookPolicy });
   const workers: Array<{ worker: JobWorker; connection: Redis }> = [];
 
   return {

@@ -26,7 +26,7 @@ export const JSONL_TYPES = ['application/x-ndjson', 'application/jsonl', 'applic
 export const MAX_LINE_ERRORS = 20;
 
 export function submissionSchemas(limits: JobLimits, modelNames: readonly string[]) {
-  const names = modelNames.length > 0 ? modelNames : ['base'];
+  const names = modelNames.length > 0 ? modelNames : ['small'];
   const model = z
     .enum(names as [string, ...string[]])
     .optional()

@@ -1,4 +1,4 @@
-// Bundles the playground (api/playground/main.ts and what it imports, e.g. model/palette.ts) with esbuild
+// Bundles the playground (api/playground/main.ts and what it imports, e.g. ui/palette.ts) with esbuild
 // in memory, once per process. No build step and no files written: a fresh clone serves the page.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

@@ -1,8 +1,8 @@
 // The playground page's script (bundled by api/playground/bundle.ts; the page's CSP allows no inline code).
-import { docxLimits, docxToText } from '../../model/commands/docx.ts';
-import { decodeUtf8 } from '../../model/commands/text.ts';
+import { docxLimits, docxToText } from '../../readers/docx.ts';
+import { decodeUtf8 } from '../../readers/text.ts';
 import { DEFAULT_MAX_CHARS, countChars, exceedsChars, maxFileBytes } from '../../model/limits.ts';
-import { COLOUR_SCHEMES, SCHEME_NAMES, isColourScheme, type ColourScheme } from '../../model/palette.ts';
+import { COLOUR_SCHEMES, SCHEME_NAMES, isColourScheme, type ColourScheme } from '../../ui/palette.ts';
 import type { DetectionResult } from '../../model/types.ts';
 import { renderHighlighted, renderLegend, renderSummary } from './render.ts';
 

@@ -1,6 +1,6 @@
 // Builds the playground's result view: the document with each sentence painted by score, using the
-// colours and tooltip words of model/palette.ts (the same as the extension), and the summary list.
-import { colourFor, describeSentence, legend, type ColourScheme } from '../../model/palette.ts';
+// colours and tooltip words of ui/palette.ts (the same as the extension), and the summary list.
+import { colourFor, describeSentence, legend, type ColourScheme } from '../../ui/palette.ts';
 import { skipReasonText } from '../../model/readable.ts';
 import type { DetectionResult, SkipReason } from '../../model/types.ts';
 

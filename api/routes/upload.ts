@@ -4,9 +4,9 @@
 // form fields (`model`, `threshold`) become the rest of the JSON body, which the route then validates as it
 // validates JSON.
 import type { RequestHandler } from 'express';
-import { docxLimits } from '../../model/commands/docx.ts';
-import { formatOfUpload } from '../../model/commands/inputs.ts';
-import { MAX_HTML_DEPTH } from '../../model/commands/text.ts';
+import { docxLimits } from '../../readers/docx.ts';
+import { formatOfUpload } from '../../readers/formats.ts';
+import { MAX_HTML_DEPTH } from '../../readers/text.ts';
 import { HttpError } from '../errors.ts';
 import { ExtractError, type TextExtractor } from '../extract/client.ts';
 import type { ExtractFailure } from '../extract/protocol.ts';

@@ -1,7 +1,7 @@
 // The hover card: score, label, degree, evidence and model of the sentence under the pointer. Lives in a shadow root
 // on a fixed-position host appended to <html> (not <body>), with pointer-events off: it adds no text to the page's
 // content and never shifts layout. Text is set with textContent only (no page-derived HTML).
-import { colourFor, describeSentence, type ColourScheme, type DescribedSentence } from '../../model/palette.ts';
+import { colourFor, describeSentence, type ColourScheme, type DescribedSentence } from '../../ui/palette.ts';
 import { UI_ATTRIBUTE } from './extract.ts';
 
 const CARD_CSS = `

@@ -3,7 +3,7 @@
 // never changes the page's text or layout.
 import browser from 'webextension-polyfill';
 import { sendToBackground } from '../shared/send.ts';
-import { isColourScheme, type ColourScheme } from '../../model/palette.ts';
+import { isColourScheme, type ColourScheme } from '../../ui/palette.ts';
 import { skipReasonText } from '../../model/readable.ts';
 import type { DetectionResult, Evidence, ModelInfo, SkipReason, Threshold } from '../../model/types.ts';
 import {

@@ -2,7 +2,7 @@
 // `::highlight(name)` rules in a constructed style sheet. The page's DOM text and layout are never touched, and
 // `clear()` removes everything ptd added. Ranges in a same-origin iframe are registered in that frame's own
 // registry and styled by a sheet of its own document (each window has its highlights and sheets).
-import { allColourKeys, colourForKey, colourKey, scoreBand, type ColourScheme } from '../../model/palette.ts';
+import { allColourKeys, colourForKey, colourKey, scoreBand, type ColourScheme } from '../../ui/palette.ts';
 import type { Evidence } from '../../model/types.ts';
 
 export interface PaintedSentence {

@@ -2,7 +2,7 @@
 // for only when needed: the API server's origin when API mode is saved, each auto-scan site when it is added.
 import browser from 'webextension-polyfill';
 import { sendToBackground } from '../shared/send.ts';
-import { COLOUR_SCHEMES, SCHEME_NAMES, legend, type ColourScheme } from '../../model/palette.ts';
+import { COLOUR_SCHEMES, SCHEME_NAMES, legend, type ColourScheme } from '../../ui/palette.ts';
 import { apiPermissions, loadSettings, normaliseOrigin, originPattern, saveSettings, type Settings } from '../shared/settings.ts';
 
 const form = document.getElementById('form') as HTMLFormElement;

@@ -1,6 +1,6 @@
 // Typed settings with defaults, kept in storage.local (never synced: an API key stays on this device).
 import browser from 'webextension-polyfill';
-import { isColourScheme, type ColourScheme } from '../../model/palette.ts';
+import { isColourScheme, type ColourScheme } from '../../ui/palette.ts';
 import type { Device } from '../../model/types.ts';
 
 export interface Settings {

@@ -1,6 +1,6 @@
 // Counting flagged sentences at a threshold: shared by the content script (data-ptd-flagged) and the popup
 // (the threshold slider re-labels from the stored scores, without running the model again).
-import { BORDERLINE_RATIO } from '../../model/palette.ts';
+import { scoreBand } from '../../ui/palette.ts';
 import type { Threshold } from '../../model/types.ts';
 
 export interface Counts {
@@ -13,8 +13,9 @@ export function countAt(scores: readonly number[], threshold: number): Counts {
   let flagged = 0;
   let borderline = 0;
   for (const s of scores) {
-    if (s >= threshold) flagged++;
-    else if (s >= threshold * BORDERLINE_RATIO) borderline++;
+    const band = scoreBand(s, threshold);
+    if (band === 'flagged') flagged++;
+    else if (band === 'borderline') borderline++;
   }
   return { flagged, borderline, paraphrasedFraction: scores.length ? flagged / scores.length : 0 };
 }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDetector } from '../analyse/detector.ts';
+import { createDetector } from '../detector.ts';
 import { parsePtdConfig, thresholdFor } from '../config.ts';
 import { loadModel } from '../infer.ts';
 import { bundledModels, resolveModel } from '../node.ts';

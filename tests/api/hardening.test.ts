@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { RunningServer } from '../../api/server.ts';
 import { TextExtractor } from '../../api/extract/client.ts';
-import { docxLimits } from '../../model/commands/docx.ts';
+import { docxLimits } from '../../readers/docx.ts';
 import { docxBomb, docxOf, manyParts, markupBomb, paragraphBomb, withDeclaredSize } from '../helpers/docx.ts';
 import { SAMPLE, appWith, fakeDetector, fakeServer } from './helpers.ts';
 

@@ -8,7 +8,7 @@ import { strToU8, zipSync } from 'fflate';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIfAvailable } from '../helpers/requires.ts';
-import { colourFor, describeSentence } from '../../model/palette.ts';
+import { colourFor, describeSentence } from '../../ui/palette.ts';
 import type { DetectionResult } from '../../model/types.ts';
 import { type RunningServer, startServer } from '../../api/server.ts';
 import { docxBomb } from '../helpers/docx.ts';

@@ -242,11 +242,10 @@ describe('model resolution', () => {
     expect(resolveModel('tests/fixtures/models/tiny')).toEqual({ id: FIXTURE, kind: 'directory' });
   });
 
-  it('names the bundled models', () => {
-    expect(bundledModels().map((m) => [m.alias, m.name])).toEqual([
-      ['small', 'ptd-small'],
-      ['base', 'ptd-base'],
-    ]);
+  it('names the bundled model, and says what replaced a withdrawn one', () => {
+    expect(bundledModels().map((m) => [m.alias, m.name])).toEqual([['small', 'ptd-small']]);
+    expect(() => resolveModel('base')).toThrow(/ptd-base was withdrawn in 0\.8\.0.*use small/);
+    expect(() => resolveModel('ptd-base')).toThrow(UnknownModelError);
     for (const m of bundledModels()) {
       if (m.available) expect(resolveModel(m.alias)).toEqual({ id: m.dir, kind: 'bundled' });
       else expect(() => resolveModel(m.alias)).toThrow(/not installed/);

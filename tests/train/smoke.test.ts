@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { findPython } from '../../dataset/commands/train.ts';
+import { findPython } from '../../cli/commands/train.ts';
 import { ptd } from '../helpers/ptd.ts';
 import { describeIfAvailable } from '../helpers/requires.ts';
 

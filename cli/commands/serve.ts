@@ -1,10 +1,10 @@
 // `ptd serve`: the HTTP API and playground. Limits come from PTD_* environment variables (api/limits.ts),
 // API keys from PTD_API_KEYS (never a flag: flags show in `ps`). Prints the playground address on stdout.
 import type { Command } from 'commander';
-import { CliError, UsageError } from '../../cli/errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import type { Device, Dtype } from '../../model/types.ts';
-import { resolveLimits } from '../limits.ts';
-import { parseApiKeys } from '../middleware.ts';
+import { resolveLimits } from '../../api/limits.ts';
+import { parseApiKeys } from '../../api/middleware.ts';
 
 const DEVICES: Device[] = ['auto', 'cpu', 'cuda'];
 const DTYPES: Dtype[] = ['fp32', 'q8'];
@@ -29,8 +29,8 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind (0.0.0.0 exposes the server to the network)', process.env.PTD_HOST ?? '127.0.0.1')
     .option(
       '-m, --model <models>',
-      'comma-separated models: small, base, a model directory, or name=directory; the first is the default ' +
-        '(default: base and small, those installed)',
+      'comma-separated models: small, a model directory, or name=directory; the first is the default ' +
+        '(default: small)',
       process.env.PTD_MODEL,
     )
     .option('-d, --device <device>', `where the model runs: ${DEVICES.join(', ')} (auto tries CUDA, then CPU)`, process.env.PTD_DEVICE ?? 'auto')
@@ -56,12 +56,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
     throw new UsageError((err as Error).message);
   }
   // Imported here, not at the top: every `ptd` command loads this file, and the server and runtime are heavy.
-  const [{ startServer }, { bundledModels }] = await Promise.all([import('../server.ts'), import('../../model/node.ts')]);
+  const [{ startServer }, { bundledModels }] = await Promise.all([import('../../api/server.ts'), import('../../model/node.ts')]);
   const models = flags.model ? flags.model.split(',').map((m) => m.trim()).filter(Boolean) : defaultModels(bundledModels());
 
   const apiKeys = parseApiKeys(process.env.PTD_API_KEYS);
   // Imported here: BullMQ and ioredis are only needed when the server runs jobs, not by every ptd command.
-  const { serveJobs } = await import('../jobs/serve.ts');
+  const { serveJobs } = await import('../../api/jobs/serve.ts');
   const jobs = await serveJobs({ jobs: flags.jobs, worker: flags.worker, models, apiKeys }).catch((err: Error) => {
     throw new UsageError(err.message);
   });
@@ -115,12 +115,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   await stopped;
 }
 
-/** base and small, those whose weights are installed; base first (the default). */
+/** The bundled models whose weights are installed. */
 function defaultModels(bundled: Array<{ alias: string; available: boolean }>): string[] {
-  const installed = bundled
-    .filter((m) => m.available)
-    .map((m) => m.alias)
-    .sort((a, b) => (a === 'base' ? -1 : b === 'base' ? 1 : 0));
+  const installed = bundled.filter((m) => m.available).map((m) => m.alias);
   if (installed.length === 0) {
     throw new CliError('no bundled model is installed in model/weights/; pass --model <directory>');
   }

@@ -5,9 +5,9 @@ import { Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { CliError, UsageError } from '../../cli/errors.ts';
-import { DEFAULT_API_URL, JobsApiError, JobsClient } from '../jobs/client.ts';
-import type { JobView } from '../jobs/view.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { DEFAULT_API_URL, JobsApiError, JobsClient } from '../../api/jobs/client.ts';
+import type { JobView } from '../../api/jobs/view.ts';
 
 interface ConnectionOptions {
   url?: string;

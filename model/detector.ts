@@ -1,14 +1,14 @@
 // Composes the stages into a Detector: document → segment → encode → (skip what the model cannot read) → window →
 // infer → score → spans, and evidence for flagged sentences. Every face (CLI, API, extension, evaluation) scores
 // through this one implementation; `scoreProgressive` is the same path, window by window.
-import { type PtdConfig, thresholdFor } from '../config.ts';
-import { assemble, encodeSentences, padBatch, planBatches, type AssembledWindow } from '../encode.ts';
-import { cropAround, topEvidence, withoutChunk, wordChunks } from '../evidence.ts';
-import type { LoadedModel } from '../infer.ts';
-import { skipReasons } from '../readable.ts';
-import { type Reading, labelFor, mergeReadings, round, sigmoid } from '../score.ts';
-import { countWords, segment, segmentsFromSentences } from '../segment.ts';
-import { mergeSpans } from '../spans.ts';
+import type { PtdConfig } from './config.ts';
+import { assemble, encodeSentences, padBatch, planBatches, type AssembledWindow } from './encode.ts';
+import { cropAround, topEvidence, withoutChunk, wordChunks } from './evidence.ts';
+import type { LoadedModel } from './infer.ts';
+import { skipReasons } from './readable.ts';
+import { type Reading, labelFor, mergeReadings, round, sigmoid } from './score.ts';
+import { countWords, segment, segmentsFromSentences } from './segment.ts';
+import { mergeSpans } from './spans.ts';
 import type {
   DetectionResult,
   Detector,
@@ -24,8 +24,8 @@ import type {
   SkipReason,
   Threshold,
   UnreliableReason,
-} from '../types.ts';
-import { contextWeight, planWindows, type Window } from '../window.ts';
+} from './types.ts';
+import { contextWeight, planWindows, type Window } from './window.ts';
 
 /** Documents shorter than this are scored but marked `reliable: false`. */
 export const MIN_RELIABLE_SENTENCES = 2;
@@ -407,9 +407,4 @@ function unreliableReason(sentences: SentenceResult[], scored: ScoredSentence[])
   const words = scored.reduce((n, s) => n + countWords(s.text), 0);
   if (scored.length < MIN_RELIABLE_SENTENCES || words < MIN_RELIABLE_WORDS) return 'too-short';
   return undefined;
-}
-
-/** The threshold a caller gets for a target false-positive rate (the closest one the model was fitted for). */
-export function thresholdForFpr(detector: Detector, targetFpr: number): Threshold {
-  return thresholdFor(detector.thresholds, targetFpr);
 }

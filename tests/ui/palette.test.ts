@@ -8,10 +8,10 @@ import {
   degreeBand,
   describeSentence,
   isColourScheme,
-  labelFor,
   legend,
   scoreBand,
-} from '../../model/palette.ts';
+} from '../../ui/palette.ts';
+import { labelFor } from '../../model/score.ts';
 
 describe('scoreBand / labelFor', () => {
   it.each([

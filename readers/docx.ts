@@ -7,7 +7,7 @@
 // actual, checked while inflating: zip.ts) and its paragraphs and characters (checked while parsing, which is
 // fed as the body inflates); past a limit, DocxError with kind `too_large` names it before much work is done.
 import { Parser } from 'htmlparser2';
-import { DEFAULT_MAX_CHARS, exceedsChars } from '../limits.ts';
+import { DEFAULT_MAX_CHARS, exceedsChars } from '../model/limits.ts';
 import { readEntry, ZipError } from './zip.ts';
 
 export class DocxError extends Error {

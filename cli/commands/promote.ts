@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CliError, UsageError } from '../../cli/errors.ts';
-import { writeTextAtomic } from '../records.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { writeTextAtomic } from '../../dataset/records.ts';
 
 export interface PromoteOptions {
   run: string;

@@ -2,14 +2,15 @@
 // Data goes to stdout (pretty text, JSON or JSON lines); logs, warnings and progress go to stderr.
 import { Option, type Command } from 'commander';
 import pc from 'picocolors';
-import { CliError, UsageError } from '../../cli/errors.ts';
-import { thresholdFor } from '../config.ts';
-import { evidenceLine, scoreBand } from '../palette.ts';
-import { skipReasonText } from '../readable.ts';
-import type { DetectionResult, Detector, Device, Dtype, SkipReason } from '../types.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { thresholdFor } from '../../model/config.ts';
+import { evidenceLine, scoreBand } from '../../ui/palette.ts';
+import { skipReasonText } from '../../model/readable.ts';
+import type { DetectionResult, Detector, Device, Dtype, SkipReason } from '../../model/types.ts';
 import type { Readable } from 'node:stream';
-import { DEFAULT_MAX_CHARS } from '../limits.ts';
-import { INPUT_FORMATS, planInputs, readDocuments, type InputDocument, type InputFormat, type InputPlan } from './inputs.ts';
+import { DEFAULT_MAX_CHARS } from '../../model/limits.ts';
+import { INPUT_FORMATS, type InputFormat } from '../../readers/formats.ts';
+import { planInputs, readDocuments, type InputDocument, type InputPlan } from '../inputs.ts';
 
 export type OutputFormat = 'pretty' | 'json' | 'jsonl';
 
@@ -92,7 +93,7 @@ export function parseThreshold(value: string): number {
 }
 
 async function load(options: ScoreCommandOptions): Promise<Detector> {
-  const { loadNodeDetector, ModelNotInstalledError, UnknownModelError } = await import('../node.ts');
+  const { loadNodeDetector, ModelNotInstalledError, UnknownModelError } = await import('../../model/node.ts');
   try {
     return await loadNodeDetector({
       model: options.model,

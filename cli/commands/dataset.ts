@@ -2,15 +2,15 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { join } from 'node:path';
-import { CliError, UsageError } from '../../cli/errors.ts';
-import { buildDataset, corpusRows, type BuildResult } from '../build.ts';
-import { corpusSha256, readCorpus, type Corpus, type CorpusFile } from '../corpus.ts';
-import { progressBar, type Progress } from '../progress.ts';
-import { writeJson, writeJsonLines } from '../records.ts';
-import { DEFAULT_SEED, SPLITS, type Split } from '../split.ts';
-import { computeStats, type DatasetStats } from '../stats.ts';
-import { annotateSyntactic, type SyntaxCoverage } from '../syntax/annotate.ts';
-import { LinkParserMissing, parseSentences } from '../syntax/link-parser.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { buildDataset, corpusRows, type BuildResult } from '../../dataset/build.ts';
+import { corpusSha256, readCorpus, type Corpus, type CorpusFile } from '../../dataset/corpus.ts';
+import { progressBar, type Progress } from '../../dataset/progress.ts';
+import { writeJson, writeJsonLines } from '../../dataset/records.ts';
+import { DEFAULT_SEED, SPLITS, type Split } from '../../dataset/split.ts';
+import { computeStats, type DatasetStats } from '../../dataset/stats.ts';
+import { annotateSyntactic, type SyntaxCoverage } from '../../dataset/syntax/annotate.ts';
+import { LinkParserMissing, parseSentences } from '../../dataset/syntax/link-parser.ts';
 
 /** Trees parsed for the syntactic column, kept next to the splits (a rerun reads them instead of parsing). */
 export const SYNTAX_CACHE = 'syntax-cache.jsonl';

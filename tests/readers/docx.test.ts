@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docxLimits, docxToText, DocxError, wordXmlToText } from '../../model/commands/docx.ts';
-import { readEntry, type ZipError } from '../../model/commands/zip.ts';
+import { docxLimits, docxToText, DocxError, wordXmlToText } from '../../readers/docx.ts';
+import { readEntry, type ZipError } from '../../readers/zip.ts';
 import { docxBomb, docxOf, manyParts, markupBomb, paragraphBomb, withDeclaredSize } from '../helpers/docx.ts';
 import { ptd } from '../helpers/ptd.ts';
 

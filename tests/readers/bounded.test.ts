@@ -1,7 +1,7 @@
-// Bounded reads (model/commands/bounded.ts): a stream is read up to a limit and no further; lines one at a time.
+// Bounded reads (readers/bounded.ts): a stream is read up to a limit and no further; lines one at a time.
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LineTooLongError, readAtMost, readLines, TooManyBytesError } from '../../model/commands/bounded.ts';
+import { LineTooLongError, readAtMost, readLines, TooManyBytesError } from '../../readers/bounded.ts';
 
 const chunks = (...parts: string[]) => Readable.from(parts.map((p) => Buffer.from(p)));
 

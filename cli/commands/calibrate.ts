@@ -5,11 +5,11 @@ import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { CliError, UsageError } from '../../cli/errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import type { Dtype } from '../../model/types.ts';
-import { fitTemperature, robustThresholds, type RobustThreshold } from '../calibrate.ts';
-import { readPasted, RecordError, writeTextAtomic, type ParsedRecord } from '../records.ts';
-import { loadModel, scoreRecords } from '../score-model.ts';
+import { fitTemperature, robustThresholds, type RobustThreshold } from '../../dataset/calibrate.ts';
+import { readPasted, RecordError, writeTextAtomic, type ParsedRecord } from '../../dataset/records.ts';
+import { loadModel, scoreRecords } from '../score-records.ts';
 
 export interface CalibrateOptions {
   model: string;

@@ -2,9 +2,9 @@
 // hosts; each loads its models once, on the device asked for (`auto`: CUDA, then CPU), and stops
 // gracefully on SIGTERM/SIGINT (finishes the chunks in hand; a second signal exits at once).
 import type { Command } from 'commander';
-import { UsageError } from '../../cli/errors.ts';
+import { UsageError } from '../errors.ts';
 import type { Detector, Device, Dtype } from '../../model/types.ts';
-import type { Loader } from '../models.ts';
+import type { Loader } from '../../api/models.ts';
 
 export interface WorkerCommandOptions {
   models: string[];
@@ -27,11 +27,11 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   const [{ default: pino }, { retryFromEnv }, { connect }, { JobWorker, locksFromEnv, memoizeDetectors }, { loadOnDevice, parseModelSpec }, { parseWebhookAllow }] =
     await Promise.all([
       import('pino'),
-      import('../jobs/queue.ts'),
-      import('../jobs/redis.ts'),
-      import('../jobs/worker.ts'),
-      import('../models.ts'),
-      import('../jobs/targets.ts'),
+      import('../../api/jobs/queue.ts'),
+      import('../../api/jobs/redis.ts'),
+      import('../../api/jobs/worker.ts'),
+      import('../../api/models.ts'),
+      import('../../api/jobs/targets.ts'),
     ]);
   let webhookPolicy;
   try {
@@ -46,7 +46,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   const load = async (name: string): Promise<Detector> => {
     // Jobs name their model as the API knows it; this worker maps the name to its own files. The bundled
     // models need no mapping.
-    const source = sources.get(name) ?? (/^(?:ptd-)?(small|base)$/.test(name) ? name : undefined);
+    const source = sources.get(name) ?? (/^(?:ptd-)?small$/.test(name) ? name : undefined);
     if (!source) throw new Error(`this worker has no model named "${name}" (start it with --model ${name}=DIR)`);
     const { detector, reason } = await loadOnDevice(loader, source, options.device, options.dtype);
     const info = detector.info;
@@ -106,7 +106,7 @@ export function register(program: Command): void {
   program
     .command('worker')
     .description('Score queued job chunks from Redis (PTD_REDIS_URL); run any number, on any hosts.')
-    .option('--model <spec...>', 'models to load: base, small, a directory, or name=directory (the API\'s model names)', ['base'])
+    .option('--model <spec...>', 'models to load: small, a directory, or name=directory (the API\'s model names)', ['small'])
     .option('--concurrency <n>', 'chunks scored at once by this process', '1')
     .option('--device <device>', `where the model runs: ${DEVICES.join(', ')}`, 'auto')
     .option('--dtype <dtype>', 'fp32 or q8 (default: q8 on CPU, fp32 on CUDA)')

@@ -2,31 +2,13 @@
 // Every input is bounded (InputLimits: the API's document limit by default): a file, pipe or stdin is read up to
 // what a document of that many characters can take and no further; JSON lines are streamed, one record at a time.
 import { open as fsOpen, stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { CliError, UsageError } from '../../cli/errors.ts';
-import { DEFAULT_MAX_CHARS, exceedsChars, maxFileBytes } from '../limits.ts';
-import { LineTooLongError, readAtMost, readLines, TooManyBytesError } from './bounded.ts';
-import { DocxError, docxLimits, docxToText } from './docx.ts';
-import { decodeUtf8, htmlToText, InvalidUtf8Error, markdownToText, NestingError } from './text.ts';
-
-export { decodeUtf8, InvalidUtf8Error, maxFileBytes };
-
-export type InputFormat = 'txt' | 'md' | 'html' | 'jsonl' | 'docx';
-export const INPUT_FORMATS: InputFormat[] = ['txt', 'md', 'html', 'jsonl', 'docx'];
-
-const EXTENSIONS: Record<string, InputFormat> = {
-  '.txt': 'txt',
-  '.text': 'txt',
-  '.md': 'md',
-  '.markdown': 'md',
-  '.html': 'html',
-  '.htm': 'html',
-  '.xhtml': 'html',
-  '.jsonl': 'jsonl',
-  '.ndjson': 'jsonl',
-  '.docx': 'docx',
-};
+import { CliError, UsageError } from './errors.ts';
+import { DEFAULT_MAX_CHARS, exceedsChars, maxFileBytes } from '../model/limits.ts';
+import { LineTooLongError, readAtMost, readLines, TooManyBytesError } from '../readers/bounded.ts';
+import { DocxError } from '../readers/docx.ts';
+import { documentText, extensionOf, EXTENSIONS, type InputFormat } from '../readers/formats.ts';
+import { decodeUtf8, InvalidUtf8Error, NestingError } from '../readers/text.ts';
 
 export interface InputDocument {
   /** File name (or `-` for stdin), with `:LINE` for a JSON-lines record. */
@@ -36,42 +18,10 @@ export interface InputDocument {
   text: string;
 }
 
-const MEDIA_TYPES: Record<string, InputFormat> = {
-  'text/plain': 'txt',
-  'text/markdown': 'md',
-  'text/x-markdown': 'md',
-  'text/html': 'html',
-  'application/xhtml+xml': 'html',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
-};
-
-/** The format of an uploaded file: by its name's extension, else by its media type; null when neither is known. */
-export function formatOfUpload(filename: string, mimeType: string): InputFormat | null {
-  return EXTENSIONS[path.extname(filename).toLowerCase()] ?? MEDIA_TYPES[mimeType.split(';')[0]!.trim().toLowerCase()] ?? null;
-}
-
-/**
- * The text to score in a file's bytes (one document; JSON lines are read by parseJsonl). Throws DocxError when a
- * .docx is not one or passes docxLimits(maxChars), InvalidUtf8Error for text that is not UTF-8. The text's own
- * length is the caller's to check (each face answers it its own way).
- */
-export function documentText(bytes: Uint8Array, format: Exclude<InputFormat, 'jsonl'>, maxChars: number = DEFAULT_MAX_CHARS): string {
-  switch (format) {
-    case 'docx':
-      return docxToText(bytes, docxLimits(maxChars));
-    case 'md':
-      return markdownToText(decodeUtf8(bytes));
-    case 'html':
-      return htmlToText(decodeUtf8(bytes));
-    case 'txt':
-      return decodeUtf8(bytes);
-  }
-}
-
 export function formatOf(file: string, override?: InputFormat): InputFormat {
   if (override) return override;
   if (file === '-') return 'txt';
-  const ext = path.extname(file).toLowerCase();
+  const ext = extensionOf(file);
   const format = EXTENSIONS[ext];
   if (!format) {
     throw new UsageError(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatOf, parseJsonl } from '../../model/commands/inputs.ts';
-import { htmlToText, markdownToText, MAX_HTML_DEPTH, NestingError } from '../../model/commands/text.ts';
+import { formatOf, parseJsonl } from '../../cli/inputs.ts';
+import { htmlToText, markdownToText, MAX_HTML_DEPTH, NestingError } from '../../readers/text.ts';
 
 describe('htmlToText', () => {
   it('keeps visible text only, one block per paragraph', () => {

@@ -3,14 +3,14 @@
 //   --model NAME|DIR    ptd's own detector over the records' sentences as given (never re-split)
 // Both can be repeated: several detectors are compared on the same records (compare.ts), the first as reference.
 import type { Command } from 'commander';
-import { CliError, UsageError } from '../../cli/errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import type { Device, Dtype } from '../../model/types.ts';
-import { compareScorers } from '../compare.ts';
-import { evaluate, notScoredNote, sentenceScores, type EvalResult, type NotScored } from '../evaluate.ts';
-import { JoinError, joinPredictions, readPredictions } from '../predictions.ts';
-import { loadModel, scoreRecords, type ModelOutput } from '../score-model.ts';
-import { readPasted, RecordError, writeJsonLines, writeTextAtomic, type ParsedRecord } from '../records.ts';
-import { renderComparisonReport, renderComparisonTable, renderReport, renderTable } from '../report.ts';
+import { compareScorers } from '../../dataset/compare.ts';
+import { evaluate, notScoredNote, sentenceScores, type EvalResult, type NotScored } from '../../dataset/evaluate.ts';
+import { JoinError, joinPredictions, readPredictions } from '../../dataset/predictions.ts';
+import { loadModel, scoreRecords, type ModelOutput } from '../score-records.ts';
+import { readPasted, RecordError, writeJsonLines, writeTextAtomic, type ParsedRecord } from '../../dataset/records.ts';
+import { renderComparisonReport, renderComparisonTable, renderReport, renderTable } from '../../dataset/report.ts';
 
 export interface EvalCommandOptions {
   data: string;

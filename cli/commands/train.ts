@@ -7,12 +7,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { CliError, UsageError } from '../../cli/errors.ts';
-import { renderCard, wilson, type CrossFamily, type HumanFpr } from '../card.ts';
-import { evaluate, type EvalResult } from '../evaluate.ts';
-import { readPasted, writeTextAtomic, type ParsedRecord } from '../records.ts';
-import { loadModel, scoreRecords } from '../score-model.ts';
-import { generatedFile, runBuild } from './build.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { renderCard, wilson, type CrossFamily, type HumanFpr } from '../../dataset/card.ts';
+import { evaluate, type EvalResult } from '../../dataset/evaluate.ts';
+import { readPasted, writeTextAtomic, type ParsedRecord } from '../../dataset/records.ts';
+import { loadModel, scoreRecords } from '../score-records.ts';
+import { generatedFile, runBuild } from './dataset.ts';
 import { runCalibrate } from './calibrate.ts';
 
 export interface TrainOptions {

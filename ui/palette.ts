@@ -8,8 +8,9 @@
 //   rewording and a heavy rewrite look different;
 // - the words always carry the number (users distrust a bare colour, NOTES §4).
 
-import { skipReasonText } from './readable.ts';
-import type { Evidence, SentenceLabel, SkipReason } from './types.ts';
+import { skipReasonText } from '../model/readable.ts';
+import { labelFor } from '../model/score.ts';
+import type { Evidence, SkipReason } from '../model/types.ts';
 
 /** `standard`: yellow → red; `colorblind`: Okabe–Ito yellow → blue (safe for protan/deutan/tritan); `mono`: grey. */
 export type ColourScheme = 'standard' | 'colorblind' | 'mono';
@@ -74,13 +75,9 @@ export function isColourScheme(x: unknown): x is ColourScheme {
 
 /** `flagged` at or above the threshold, `borderline` from BORDERLINE_RATIO × threshold, else `clear`. */
 export function scoreBand(score: number, threshold: number): ScoreBand {
-  if (score >= threshold) return 'flagged';
+  if (labelFor(score, threshold) === 'paraphrased') return 'flagged';
   if (score >= threshold * BORDERLINE_RATIO) return 'borderline';
   return 'clear';
-}
-
-export function labelFor(score: number, threshold: number): SentenceLabel {
-  return score >= threshold ? 'paraphrased' : 'human';
 }
 
 export function degreeBand(degree: number): DegreeBand {

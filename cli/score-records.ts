@@ -1,10 +1,10 @@
 // Scoring PASTED records with one of ptd's models through the runtime, batch by batch with a progress bar: what
 // `ptd eval --model` and `ptd calibrate` read. Each record's sentences are scored as given (never re-split).
-import { CliError } from '../cli/errors.ts';
+import { CliError } from './errors.ts';
 import type { Detector, Device, Dtype } from '../model/types.ts';
-import { progressBar } from './progress.ts';
-import type { NotScored } from './evaluate.ts';
-import type { ParsedRecord } from './records.ts';
+import { progressBar } from '../dataset/progress.ts';
+import type { NotScored } from '../dataset/evaluate.ts';
+import type { ParsedRecord } from '../dataset/records.ts';
 
 export type ModelOutput = 'score' | 'degree';
 
