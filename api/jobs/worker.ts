@@ -137,14 +137,21 @@ export class JobWorker {
   async processChunk(job: Pick<Job<ChunkData>, 'data' | 'attemptsMade' | 'opts' | 'id'>): Promise<ChunkReport> {
     const { jobId, start, end, model, threshold } = job.data;
     const report: ChunkReport = { jobId, start, end, written: 0, failed: 0 };
+    // Debug lines (tests wait for them): 'chunk scoring' once its documents are read, and every chunk taken ends in
+    // one line, 'chunk done' or 'chunk skipped'.
+    const skip = (skipped: NonNullable<ChunkReport['skipped']>): ChunkReport => {
+      this.logger.debug({ chunk: job.id, ...report, skipped }, 'chunk skipped');
+      return { ...report, skipped };
+    };
     const status = await this.store.start(jobId);
-    if (status === null) return { ...report, skipped: 'missing' };
-    if (status !== 'running') return { ...report, skipped: 'finished' };
+    if (status === null) return skip('missing');
+    if (status !== 'running') return skip('finished');
     // A retried chunk (after a killed worker) scores only what has no outcome yet.
     const todo = new Set(await this.store.missing(jobId, start, end));
-    if (todo.size === 0) return { ...report, skipped: 'done' };
+    if (todo.size === 0) return skip('done');
     const docs = (await this.store.loadChunk(jobId, start, end)).filter((d) => todo.has(d.index));
-    if (docs.length === 0) return { ...report, skipped: 'finished' }; // documents removed: cancelled meanwhile
+    if (docs.length === 0) return skip('finished'); // documents removed: cancelled meanwhile
+    this.logger.debug({ chunk: job.id, jobId, start, end, documents: docs.length }, 'chunk scoring');
 
     let outcomes: Outcome[];
     try {

@@ -29,6 +29,11 @@ export interface LaunchedFirefox {
   permissionPrompt(timeoutMs?: number): Promise<string | null>;
   /** Clicks the open permission prompt's Allow (true) or Cancel (false) button, as the user would. */
   answerPermissionPrompt(allow: boolean): Promise<void>;
+  /**
+   * Resolves once Firefox has stopped the add-on's background (event) page, seen from the browser's side: a message
+   * to the page would start it again. Rejects after `timeoutMs` with the state it is in.
+   */
+  backgroundStopped(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -137,6 +142,18 @@ export async function launchFirefoxWithExtension(extensionDir: string, options: 
           `if (!n) return false; n.${button}.click(); return true; })()`,
       );
       if (done !== true) throw new Error('no permission prompt is open');
+    },
+    async backgroundStopped(timeoutMs = 30_000) {
+      // Extension.backgroundState and views are Firefox's own (ext-backgroundPage.js, Extension.sys.mjs). Stopped is
+      // when the state says so and the page's view is gone: a message sent earlier can reach the closing page.
+      await chromeEvaluate(
+        `new Promise((resolve, reject) => { const ext = WebExtensionPolicy.getByID(${JSON.stringify(GECKO_ID)}).extension; ` +
+          `const stopped = () => ext.backgroundState === 'stopped' && ![...ext.views].some((v) => v.viewType === 'background'); ` +
+          `const deadline = Date.now() + ${timeoutMs}; ` +
+          `const check = () => { if (stopped()) resolve(true); ` +
+          `else if (Date.now() > deadline) reject(new Error('the background page is still ' + ext.backgroundState + ' after ${timeoutMs} ms')); ` +
+          `else setTimeout(check, 50); }; check(); })`,
+      );
     },
     async close() {
       await browser.close().catch(() => undefined);

@@ -6,7 +6,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { strToU8, zipSync } from 'fflate';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIfAvailable } from '../helpers/requires.ts';
 import { colourFor, describeSentence } from '../../ui/palette.ts';
 import type { DetectionResult } from '../../model/types.ts';
 import { type RunningServer, startServer } from '../../api/server.ts';
@@ -17,7 +18,7 @@ import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../../extension/build/chromium.
 
 const FIXTURE = 'tests/fixtures/models/tiny';
 
-describe.skipIf(!existsSync(CHROMIUM))('playground in Chromium', () => {
+describeIfAvailable('playground in Chromium', existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install chromium, or set PTD_CHROMIUM)`, () => {
   let server: RunningServer;
   let keyed: RunningServer;
   let browser: Browser;

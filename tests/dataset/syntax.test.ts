@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ptd } from '../helpers/ptd.ts';
+import { itIfAvailable, onPath } from '../helpers/requires.ts';
 import { changeProfiles } from '../../dataset/change.ts';
 import { evaluate } from '../../dataset/evaluate.ts';
 import { changeSvg } from '../../dataset/report.ts';
@@ -105,9 +106,12 @@ describe('link-parser input and output', () => {
   });
 });
 
-// The real parser (Debian's link-grammar, installed by .ci/run).
+// The real parser (Debian's link-grammar, installed by .ci/run): where it is missing, the tests that run it skip,
+// saying so (and fail under CI=true).
+const LINK_PARSER = onPath('link-parser');
+const NO_LINK_PARSER = 'link-parser on PATH (apt-get install link-grammar)';
 describe('link-parser', { timeout: 60_000 }, () => {
-  it('parses a batch in order, the same sentence twice, and skips what it cannot be given', async () => {
+  itIfAvailable('parses a batch in order, the same sentence twice, and skips what it cannot be given', LINK_PARSER, NO_LINK_PARSER, async () => {
     const long = Array.from({ length: MAX_PARSE_WORDS + 5 }, (_, i) => `word${i}`).join(' ');
     const out = await parseSentences([
       'The dog ran home.',
@@ -176,7 +180,7 @@ describe('ptd dataset build --syntactic', { timeout: 180_000 }, () => {
     out = await mkdtemp(join(tmpdir(), 'ptd-syntax-'));
   });
 
-  it('adds the column to the splits asked for, and a rerun reads the trees from its cache', async () => {
+  itIfAvailable('adds the column to the splits asked for, and a rerun reads the trees from its cache', LINK_PARSER, NO_LINK_PARSER, async () => {
     // Seed 13 puts every fixture document in train.
     const first = await ptd('dataset', 'build', '--corpus', CORPUS, '--out', out, '--seed', '13', '--syntactic', 'train');
     expect(first.code).toBe(0);
@@ -225,7 +229,7 @@ describe('ptd dataset build --syntactic', { timeout: 180_000 }, () => {
     expect(r.stderr).toMatch(/--syntactic takes "all" or splits separated by commas .* got "train,dev"/);
   });
 
-  it('a cache line cut short by an interruption is parsed again, not trusted', async () => {
+  itIfAvailable('a cache line cut short by an interruption is parsed again, not trusted', LINK_PARSER, NO_LINK_PARSER, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ptd-syntax-cut-'));
     await writeFile(join(dir, 'syntax-cache.jsonl'), '{"s":"He trimmed the wick and polished the lens until it shone.","t":"(S (N');
     const r = await ptd('dataset', 'build', '--corpus', CORPUS, '--out', dir, '--seed', '13', '--syntactic', 'train');

@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
+import { describeIfAvailable } from '../helpers/requires.ts';
 import { buildExtension } from '../../extension/build/build.ts';
 import { FIREFOX, inPage, launchFirefoxWithExtension, type LaunchedFirefox } from '../../extension/build/firefox.ts';
 import { fixture, ROOT, servePages, tabIdOf } from '../../extension/build/harness.ts';
@@ -22,10 +23,7 @@ import {
 
 const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
 const OUT = path.join(ROOT, 'dist', 'extension-test-honest-firefox');
-// Under CI a missing browser is a failure, not a skip.
-const run = existsSync(FIREFOX) || process.env.CI === 'true';
-
-describe.skipIf(!run)('the extension on real-looking pages (headless Firefox)', () => {
+describeIfAvailable('the extension on real-looking pages (headless Firefox)', existsSync(FIREFOX), `Firefox at ${FIREFOX} (apt-get install firefox-esr, or set PTD_FIREFOX)`, () => {
   let server: Server;
   let base: string;
   let ff: LaunchedFirefox;

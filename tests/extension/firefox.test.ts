@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIfAvailable } from '../helpers/requires.ts';
 import { buildExtension } from '../../extension/build/build.ts';
 import { expectApiModeScan } from './api-mode.ts';
 import { FIREFOX, inPage, launchFirefoxWithExtension, type LaunchedFirefox } from '../../extension/build/firefox.ts';
@@ -28,7 +29,7 @@ async function toContent(ext: InPage, tabId: number, msg: object): Promise<PageS
   return reply.summary;
 }
 
-describe.skipIf(!existsSync(FIREFOX))('extension in headless Firefox', () => {
+describeIfAvailable('extension in headless Firefox', existsSync(FIREFOX), `Firefox at ${FIREFOX} (apt-get install firefox-esr, or set PTD_FIREFOX)`, () => {
   let server: Server;
   let base: string;
 
@@ -203,9 +204,10 @@ describe.skipIf(!existsSync(FIREFOX))('extension in headless Firefox', () => {
       const before = await scanTab(ext, tabId);
       expect(before.state).toBe('done');
       expect(before.model?.device).toBe('wasm'); // the background page loaded the model to scan
-      // (Asking the host's state now could already find it stopped on a loaded machine: 2 s is short.)
-      await new Promise((r) => setTimeout(r, 8000));
-      // nothing asked for 8 s: the background page was stopped, a message starts a fresh one without a model
+      // (Asking the host's state now could already find it stopped on a loaded machine: 2 s is short. Firefox says
+      // when it stopped the page instead; asking the page would wake it.)
+      await ff.backgroundStopped(30_000);
+      // the background page was stopped: a message starts a fresh one, without a model
       const after = await sendFrom<{ ok: true; state: HostState }>(ext, { target: 'background', type: 'host-state' });
       expect(after.state.status).toBe('idle');
       await sendFrom<{ ok: boolean }>(ext, { target: 'background', type: 'clear-tab', tabId });

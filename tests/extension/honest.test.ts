@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIfAvailable, itIfAvailable } from '../helpers/requires.ts';
 import { buildExtension } from '../../extension/build/build.ts';
 import { CHROMIUM, extensionPage, launchWithExtension, type Launched } from '../../extension/build/chromium.ts';
 import { fixture, ROOT, servePages, tabIdOf } from '../../extension/build/harness.ts';
@@ -24,10 +25,9 @@ import {
 
 const MODEL = process.env.PTD_EXTENSION_MODEL ?? 'tests/fixtures/models/tiny';
 const OUT = path.join(ROOT, 'dist', 'extension-test-honest');
-// Under CI a missing browser is a failure, not a skip.
-const run = existsSync(CHROMIUM) || process.env.CI === 'true';
+const SHIPPED = 'model/weights/ptd-small'; // the model the extension ships (extension/build/build.ts)
 
-describe.skipIf(!run)('the extension on real-looking pages (headless Chromium)', () => {
+describeIfAvailable('the extension on real-looking pages (headless Chromium)', existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install chromium, or set PTD_CHROMIUM)`, () => {
   let server: Server;
   let base: string;
   let l: Launched;
@@ -94,11 +94,13 @@ describe.skipIf(!run)('the extension on real-looking pages (headless Chromium)',
 
   it('the page\'s sentence scores equal `ptd score` on the same extracted text, to 1e-4', () => expectParityWithCli(b, MODEL), 180_000);
 
-  it.skipIf(!existsSync(path.join(ROOT, 'model', 'weights', 'ptd-small', 'config.json')))(
-    'with the shipped ptd-small too: the page\'s scores equal `ptd score` to 1e-4',
+  itIfAvailable(
+    'with the shipped model too: the page\'s scores equal `ptd score` to 1e-4',
+    existsSync(path.join(ROOT, SHIPPED, 'config.json')),
+    `the shipped weights (${SHIPPED}/config.json)`,
     async () => {
       const out = path.join(ROOT, 'dist', 'extension-test-honest-small');
-      await buildExtension({ model: 'model/weights/ptd-small', out, targets: ['chrome'], zip: false, testHosts: ['http://127.0.0.1/*'], log: () => undefined });
+      await buildExtension({ model: SHIPPED, out, targets: ['chrome'], zip: false, testHosts: ['http://127.0.0.1/*'], log: () => undefined });
       const small = await launchWithExtension(path.join(out, 'chrome'));
       try {
         const ext = await extensionPage(small);
@@ -111,7 +113,7 @@ describe.skipIf(!run)('the extension on real-looking pages (headless Chromium)',
           },
           popup: () => Promise.reject(new Error('not needed')),
         };
-        await expectParityWithCli(shipped, 'model/weights/ptd-small');
+        await expectParityWithCli(shipped, SHIPPED);
       } finally {
         await small.close();
       }

@@ -5,8 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { onPath } from '../helpers/requires.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** The suites that run a real redis-server: where it is missing they skip, saying so (and fail under CI=true). */
+export const REDIS_SERVER = {
+  available: onPath('redis-server'),
+  missing: 'redis-server on PATH (apt-get install redis-server)',
+};
+
 export const FIXTURE_MODEL = path.join(ROOT, 'tests/fixtures/models/tiny');
 
 export function freePort(): Promise<number> {
@@ -71,8 +79,8 @@ export interface PtdProcess {
   child: ChildProcess;
   /** stdout and stderr so far (logs). */
   log(): string;
-  /** Resolves when the output has matched `pattern`. */
-  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves when the output (from character `since` on: `log().length` earlier, to wait for a new line) has matched `pattern`. */
+  waitForLog(pattern: RegExp, timeoutMs?: number, since?: number): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -84,11 +92,11 @@ export function ptd(args: string[], env: Record<string, string> = {}): PtdProces
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
+  const waiters: Array<{ pattern: RegExp; since: number; resolve: () => void }> = [];
   const onData = (d: Buffer) => {
     stderr += d.toString();
     for (const w of [...waiters]) {
-      if (w.pattern.test(stderr)) {
+      if (w.pattern.test(stderr.slice(w.since))) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
@@ -99,8 +107,8 @@ export function ptd(args: string[], env: Record<string, string> = {}): PtdProces
   return {
     child,
     log: () => stderr,
-    waitForLog(pattern, timeoutMs = 60_000) {
-      if (pattern.test(stderr)) return Promise.resolve();
+    waitForLog(pattern, timeoutMs = 60_000, since = 0) {
+      if (pattern.test(stderr.slice(since))) return Promise.resolve();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${stderr.slice(-3000)}`)), timeoutMs);
         const onExit = (code: number | null) => {
@@ -110,6 +118,7 @@ export function ptd(args: string[], env: Record<string, string> = {}): PtdProces
         child.once('exit', onExit);
         waiters.push({
           pattern,
+          since,
           resolve: () => {
             clearTimeout(timer);
             child.off('exit', onExit);

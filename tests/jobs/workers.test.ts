@@ -1,15 +1,23 @@
 // End to end with real processes: a Debian redis-server on a free loopback port, `ptd serve` with the
 // jobs API, and `ptd worker` processes scoring with the tiny fixture model. Checks that every document
-// gets exactly one result: across two workers, with one of them SIGKILLed mid-job, across an API restart
-// (with the API's embedded worker killed too), and when a job is cancelled; plus the `ptd jobs` CLI.
+// gets exactly one result: across two workers, with one of them SIGKILLed mid-chunk, across an API restart
+// (with the API's embedded worker killed mid-chunk too), and when a job is cancelled; plus the `ptd jobs` CLI.
+// "Mid-chunk" is checked, not hoped for: the process is stopped (SIGSTOP) while Redis shows it holding a chunk of
+// which nothing is written yet, and only then killed (freezeMidChunk).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { JobsClient } from '../../api/jobs/client.ts';
+import { chunkJobId, type ChunkData } from '../../api/jobs/queue.ts';
+import { CHUNK_QUEUE, QUEUE_PREFIX, connect } from '../../api/jobs/redis.ts';
+import { JobStore } from '../../api/jobs/store.ts';
 import type { JobView } from '../../api/jobs/view.ts';
-import { FIXTURE_MODEL, ROOT, freePort, makeDocuments, ptd, startRedis, until, type PtdProcess, type RedisServer } from './helpers.ts';
+import { FIXTURE_MODEL, REDIS_SERVER, ROOT, freePort, makeDocuments, ptd, startRedis, until, type PtdProcess, type RedisServer } from './helpers.ts';
+import { describeIfAvailable } from '../helpers/requires.ts';
 
 const N = 500;
 const TIMEOUT = 240_000;
@@ -18,6 +26,10 @@ let redis: RedisServer;
 let port: number;
 let api: PtdProcess | undefined;
 let client: JobsClient;
+// The test's own view of Redis: which chunks are active and held by whom, and which documents have results.
+let connection: Redis;
+let chunkQueue: Queue<ChunkData>;
+let store: JobStore;
 const workers: PtdProcess[] = [];
 let dir: string;
 
@@ -47,14 +59,79 @@ async function startWorker(): Promise<PtdProcess> {
   return w;
 }
 
+interface ChunkDone {
+  worker: string;
+  chunk: string;
+  jobId: string;
+  start: number;
+  end: number;
+  written: number;
+  state?: string;
+}
+
+/** A process's `chunk done` log lines (those of job `jobId` when given). */
+function chunksDone(p: PtdProcess, jobId?: string): ChunkDone[] {
+  return p
+    .log()
+    .split('\n')
+    .slice(0, -1) // complete lines only
+    .filter((line) => line.includes('"chunk done"'))
+    .map((line) => JSON.parse(line) as ChunkDone)
+    .filter((c) => jobId === undefined || c.jobId === jobId);
+}
+
 /** Documents written by a process, summed over its `chunk done` log lines. */
-function written(p: PtdProcess): number {
-  let n = 0;
-  for (const line of p.log().split('\n')) {
-    if (!line.includes('"chunk done"')) continue;
-    n += (JSON.parse(line) as { written: number }).written;
+function written(p: PtdProcess, jobId?: string): number {
+  return chunksDone(p, jobId).reduce((n, c) => n + c.written, 0);
+}
+
+/** The line a worker logs when it is through with a chunk it took: `chunk done` (scored), or `chunk skipped`. */
+const chunkEndPattern = (chunk: string) => new RegExp(`"chunk":"${chunk}"[^\n]*"msg":"chunk (done|skipped)"`);
+
+interface HeldChunk {
+  id: string;
+  start: number;
+  end: number;
+  /** The worker that holds it (BullMQ's processedBy). */
+  worker: string;
+}
+
+/**
+ * Chunks of `jobId` that BullMQ has active (taken by a worker) and whose documents have no result yet: chunks
+ * a worker is scoring now. (A chunk is written in one Lua script, so "no result yet" means none of it is.)
+ */
+async function chunksInHand(jobId: string): Promise<HeldChunk[]> {
+  const held: HeldChunk[] = [];
+  for (const job of await chunkQueue.getActive()) {
+    if (job.data.jobId !== jobId || !job.id) continue;
+    const { start, end } = job.data;
+    if ((await store.missing(jobId, start, end)).length !== end - start) continue;
+    held.push({ id: job.id, start, end, worker: job.processedBy ?? '' });
   }
-  return n;
+  return held;
+}
+
+/**
+ * Freezes `processes` (SIGSTOP) while `holder` (one of them) is scoring a chunk of `jobId`: it has logged `chunk scoring`
+ * for it (its documents are read), BullMQ has the chunk active, and none of its documents has a result yet. When a try
+ * comes too late (the chunk already written), the processes run on to `holder`'s next chunk. Returns the chunks of the
+ * job in hand then, `holder`'s first; the processes stay stopped (SIGCONT them, or SIGKILL).
+ */
+async function freezeMidChunk(processes: PtdProcess[], holder: PtdProcess, jobId: string): Promise<HeldChunk[]> {
+  const scoring = new RegExp(`"jobId":"${jobId}"[^\n]*"msg":"chunk scoring"`);
+  let since = 0;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await holder.waitForLog(scoring, 60_000, since);
+    for (const p of processes) p.child.kill('SIGSTOP');
+    const last = holder.log().split('\n').filter((l) => scoring.test(l)).at(-1)!;
+    const [chunk, worker] = [/"chunk":"([^"]+)"/.exec(last)![1], /"worker":"([^"]+)"/.exec(last)![1]];
+    const held = await chunksInHand(jobId);
+    const mine = held.find((c) => c.id === chunk && c.worker === worker);
+    if (mine) return [mine, ...held.filter((c) => c !== mine)];
+    since = holder.log().length;
+    for (const p of processes) p.child.kill('SIGCONT');
+  }
+  throw new Error(`${jobId}: never caught the worker in the middle of a chunk`);
 }
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -94,27 +171,33 @@ function expectOneResultPerDocument(rows: Awaited<ReturnType<typeof resultLines>
   for (const r of rows) expect(r.sentences?.length).toBeGreaterThan(0);
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'ptd-jobs-'));
-  redis = await startRedis();
-  port = await freePort();
-  client = new JobsClient(`http://127.0.0.1:${port}`);
-  // The API and two workers load at the same time.
-  [api] = await Promise.all([startApi(), startWorker(), startWorker()]);
-}, TIMEOUT);
+describeIfAvailable('jobs with real workers', REDIS_SERVER.available, REDIS_SERVER.missing, () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ptd-jobs-'));
+    redis = await startRedis();
+    port = await freePort();
+    client = new JobsClient(`http://127.0.0.1:${port}`);
+    connection = connect(redis.url);
+    chunkQueue = new Queue<ChunkData>(CHUNK_QUEUE, { connection, prefix: QUEUE_PREFIX });
+    store = new JobStore(connection);
+    // The API and two workers load at the same time.
+    [api] = await Promise.all([startApi(), startWorker(), startWorker()]);
+  }, TIMEOUT);
 
-afterAll(async () => {
-  await Promise.all([api?.kill(), ...workers.map((w) => w.kill())]);
-  await redis?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+  afterAll(async () => {
+    for (const p of [api, ...workers]) p?.child.kill('SIGCONT'); // a failed test may have left one stopped
+    await Promise.all([api?.kill(), ...workers.map((w) => w.kill())]);
+    await chunkQueue?.close();
+    connection?.disconnect();
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
 
-describe('jobs with real workers', () => {
   it(`scores a ${N}-document job across 2 workers, submitted and read with the ptd jobs CLI`, async () => {
     const docs = makeDocuments(N);
     const file = path.join(dir, 'docs.jsonl');
     writeFileSync(file, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
-    const before = workers.map(written);
+    const before = workers.map((w) => written(w));
 
     const submit = await cli(['submit', file]);
     expect(submit.code, submit.stderr).toBe(0);
@@ -136,33 +219,56 @@ describe('jobs with real workers', () => {
     expect(share.reduce((a, b) => a + b, 0)).toBe(N);
   }, TIMEOUT);
 
-  it('finishes with exactly one result per document when a worker is SIGKILLed mid-job', async () => {
+  it('finishes with exactly one result per document when a worker is SIGKILLed mid-chunk: the chunk is retried and scored once', async () => {
     const [victim, survivor] = workers.slice(-2) as [PtdProcess, PtdProcess];
-    // Ten times the usual job, so that work is still queued when the kill lands, even on an idle machine.
-    const docs = makeDocuments(10 * N);
+    const docs = makeDocuments(N);
     const accepted = await client.submit(docs);
-    // Kill the victim right after it has written its first chunk of this job: it then holds its next chunk
-    // (BullMQ hands a worker its next chunk as it completes one). Waiting on the job's progress instead
-    // raced an idle machine, which could finish a 500-document job before the poll saw 60 done.
-    await victim.waitForLog(new RegExp(`"jobId":"${accepted.id}"`), 60_000);
+    // The kill lands while the victim is scoring a chunk: stopped (SIGSTOP) with the chunk active in BullMQ, held by
+    // the victim, and not one of its documents written; then SIGKILLed while stopped, so it cannot finish it.
+    const [held] = await freezeMidChunk([victim], victim, accepted.id);
+    expect(await (await chunkQueue.getJob(held!.id))!.getState()).toBe('active');
+    expect((await client.status(accepted.id)).status).toBe('running');
     victim.child.kill('SIGKILL');
+    await new Promise((r) => victim.child.once('exit', r));
+    expect(victim.child.signalCode).toBe('SIGKILL');
+
     const job = await waitFor(accepted.id, finished);
     expect(job).toMatchObject({ status: 'completed', progress: { done: docs.length, failed: 0 } });
     expectOneResultPerDocument(await resultLines(accepted.id), docs);
-    // The chunk the victim held was put back by the survivor's stalled check (logged), not lost.
-    // (When the kill lands between writing a chunk's results and completing it in BullMQ, the job is already
-    // complete and the recovery comes a lock period later: wait for it rather than read the log at once.)
-    await survivor.waitForLog(/chunk stalled/, 30_000);
-    expect(victim.child.signalCode).toBe('SIGKILL');
+    // The survivor's stalled check put the chunk back, and the survivor scored it: all of it, once.
+    await survivor.waitForLog(new RegExp(`"chunk":"${held!.id}"[^\n]*chunk stalled`), 30_000);
+    expect(chunksDone(victim, accepted.id).filter((c) => c.chunk === held!.id)).toEqual([]);
+    expect(chunksDone(survivor, accepted.id).filter((c) => c.chunk === held!.id)).toMatchObject([{ written: held!.end - held!.start, state: expect.stringMatching(/written|finished/) }]);
+    // and every document of the job was written by exactly one of the two
+    expect(written(victim, accepted.id) + written(survivor, accepted.id)).toBe(docs.length);
   }, TIMEOUT);
 
-  it('cancels a running job: the workers stop on it and the results mark what was not scored', async () => {
+  it('cancels a running job: the chunks in hand are not written, the rest leave the queue, and the results mark what was not scored', async () => {
+    const running = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null); // the survivor of the test above
+    expect(running.length).toBeGreaterThan(0);
     const docs = makeDocuments(N);
     const accepted = await client.submit(docs);
-    await waitFor(accepted.id, (j) => j.progress.done > 0);
+    // Cancel while a worker is scoring a chunk (the workers stopped meanwhile): that chunk's write must be refused.
+    const held = await freezeMidChunk(running, running[0]!, accepted.id);
     const cancelled = await client.cancel(accepted.id);
     expect(cancelled.status).toBe('cancelled');
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Its other chunks left the queue with the cancel: what is left of the job are the active ones, in the stopped workers' hands.
+    const chunks = Math.ceil(N / 10);
+    for (let k = 0; k < chunks; k++) {
+      const chunk = await chunkQueue.getJob(chunkJobId(accepted.id, k));
+      if (chunk) expect(await chunk.getState(), `chunk ${k}`).toBe('active');
+    }
+    const since = running.map((w) => w.log().length);
+    for (const w of running) w.child.kill('SIGCONT');
+    // Each chunk in hand at the cancel ends with nothing written. The one being scored reaches its write, which is
+    // refused (the job is closed); another, stopped before it had read its documents, may find them gone (skipped).
+    for (const [k, chunk] of held.entries()) {
+      await Promise.any(running.map((w, i) => w.waitForLog(chunkEndPattern(chunk.id), 60_000, since[i])));
+      const ends = running.flatMap((w) => w.log().split('\n').filter((l) => chunkEndPattern(chunk.id).test(l)).map((l) => JSON.parse(l)));
+      expect(ends).toHaveLength(1);
+      const scored = k === 0 || ends[0].msg === 'chunk done';
+      expect(ends[0]).toMatchObject(scored ? { msg: 'chunk done', written: 0, state: 'closed' } : { written: 0, skipped: 'finished' });
+    }
     const later = await client.status(accepted.id);
     expect(later.status).toBe('cancelled');
     expect(later.progress.done).toBe(cancelled.progress.done); // nothing written after the cancel
@@ -180,12 +286,20 @@ describe('jobs with real workers', () => {
     api = await startApi(['--worker']);
     const docs = makeDocuments(200);
     const accepted = await client.submit(docs);
-    await waitFor(accepted.id, (j) => j.progress.done >= 20 || finished(j));
-    api.child.kill('SIGKILL');
+    // Killed while its worker is scoring a chunk (stopped first, as in the test above).
+    const killed = api;
+    const [held] = await freezeMidChunk([killed], killed, accepted.id);
+    killed.child.kill('SIGKILL');
+    await new Promise((r) => killed.child.once('exit', r));
     api = await startApi(['--worker']);
     const job = await waitFor(accepted.id, finished);
     expect(job).toMatchObject({ status: 'completed', progress: { done: 200, failed: 0 } });
     expectOneResultPerDocument(await resultLines(accepted.id), docs);
+    // The restarted API's worker took the dead one's chunk back and scored all of it.
+    await api.waitForLog(new RegExp(`"chunk":"${held!.id}"[^\n]*chunk stalled`), 30_000);
+    expect(chunksDone(killed, accepted.id).filter((c) => c.chunk === held!.id)).toEqual([]);
+    expect(chunksDone(api, accepted.id).filter((c) => c.chunk === held!.id)).toMatchObject([{ written: held!.end - held!.start }]);
+    expect(written(killed, accepted.id) + written(api, accepted.id)).toBe(docs.length);
   }, TIMEOUT);
 
   it('reports the bad lines of an upload by line number on the CLI (exit 1)', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cropAround, withoutChunk, wordChunks, MAX_CHUNKS, MAX_EVIDENCE } from '../../model/evidence.ts';
 import type { ProgressiveDetector, ScoredSentence } from '../../model/index.ts';
 import { bundledModels, loadNodeDetector } from '../../model/node.ts';
+import { describeIfAvailable } from '../helpers/requires.ts';
 
 const FIXTURE = path.resolve('tests/fixtures/models/tiny');
 
@@ -91,27 +92,29 @@ describe.each(['q8', 'fp32'] as const)('evidence from the fixture model (%s)', (
   });
 });
 
-describe.each(bundledModels().filter((m) => m.available))('evidence from the shipped model $alias', (m) => {
-  it('removing the top evidence of a flagged sentence lowers its score in the whole document', async () => {
-    const text = readFileSync('tests/fixtures/trip-report.txt', 'utf8');
-    const d = await loadNodeDetector({ model: m.alias, dtype: 'q8', device: 'cpu' });
-    try {
-      // flag the two highest-scoring sentences, whatever the model's calibration
-      const plain = await d.score(text);
-      const second = [...plain.sentences.map((s) => s.score!)].sort((a, b) => b - a)[1]!;
-      const r = await d.score(text, { threshold: second, evidence: true });
-      const flagged = r.sentences.filter((s): s is ScoredSentence => s.label === 'paraphrased');
-      expect(flagged.length).toBeGreaterThanOrEqual(2);
-      for (const s of flagged) {
-        const top = s.evidence![0];
-        expect(top, `evidence for "${s.text}"`).toBeDefined();
-        // the whole document again, its sentences as they were (removing words can change where sentences split)
-        const sentences = r.sentences.map((x) => x.text);
-        sentences[s.index] = withoutChunk(s.text, { start: top!.start - s.start, end: top!.end - s.start });
-        expect((await d.scoreSentences(sentences)).sentences[s.index]!.score).toBeLessThan(s.score);
+for (const m of bundledModels()) {
+  describeIfAvailable(`evidence from the shipped model ${m.alias}`, m.available, `the shipped weights (model/weights/${m.name}/config.json: committed, check out the whole repository)`, () => {
+    it('removing the top evidence of a flagged sentence lowers its score in the whole document', async () => {
+      const text = readFileSync('tests/fixtures/trip-report.txt', 'utf8');
+      const d = await loadNodeDetector({ model: m.alias, dtype: 'q8', device: 'cpu' });
+      try {
+        // flag the two highest-scoring sentences, whatever the model's calibration
+        const plain = await d.score(text);
+        const second = [...plain.sentences.map((s) => s.score!)].sort((a, b) => b - a)[1]!;
+        const r = await d.score(text, { threshold: second, evidence: true });
+        const flagged = r.sentences.filter((s): s is ScoredSentence => s.label === 'paraphrased');
+        expect(flagged.length).toBeGreaterThanOrEqual(2);
+        for (const s of flagged) {
+          const top = s.evidence![0];
+          expect(top, `evidence for "${s.text}"`).toBeDefined();
+          // the whole document again, its sentences as they were (removing words can change where sentences split)
+          const sentences = r.sentences.map((x) => x.text);
+          sentences[s.index] = withoutChunk(s.text, { start: top!.start - s.start, end: top!.end - s.start });
+          expect((await d.scoreSentences(sentences)).sentences[s.index]!.score).toBeLessThan(s.score);
+        }
+      } finally {
+        await d.dispose();
       }
-    } finally {
-      await d.dispose();
-    }
+    });
   });
-});
+}

@@ -23,7 +23,7 @@ try {
 const FIXTURE = 'tests/fixtures/pasted-small.jsonl';
 const env = { ...process.env, OMP_NUM_THREADS: '1' };
 
-describeIfAvailable('training pipeline (tiny model, fixture data)', PY !== '', 'python3 with torch and onnx', () => {
+describeIfAvailable('training pipeline (tiny model, fixture data)', PY !== '', 'python3 with torch and onnx (apt-get install python3-torch python3-onnx libopenblas0-pthread, or set PTD_PYTHON)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ptd-train-'));
   const data = path.join(dir, 'data');
   const runDir = path.join(dir, 'run');
