@@ -90,7 +90,7 @@ export interface DeviceFallback {
 }
 
 export interface ModelInfo {
-  /** `ptd-small`, `ptd-base`, a directory name or a hub id. */
+  /** `ptd-small`, a directory name or a hub id. */
   name: string;
   version: string;
   device: ResolvedDevice;
@@ -155,7 +155,7 @@ export type DocumentInput = { text: string } | { sentences: string[] };
 export type ProgressCallback = (progress: { status: string; file?: string; progress?: number }) => void;
 
 export interface LoadOptions {
-  /** `small`, `base`, `ptd-small`, `ptd-base`, a local model directory, or a hub id (only with `allowRemote`). */
+  /** `small`, `ptd-small`, a local model directory, or a hub id (only with `allowRemote`). */
   model: string;
   device?: Device;
   dtype?: Dtype;

@@ -1,13 +1,14 @@
 #!/bin/sh
-# The GPU recipe: trains the larger model (size base, model/train/sizes.py) on one CUDA GPU, from a dataset
+# The GPU recipe: trains the larger candidate (size base, model/train/sizes.py) on one CUDA GPU, from a dataset
 # built beforehand (node bin/ptd.js dataset build ...), and exports it to RUN/model. Meant for a lent GPU
 # machine with a budget of minutes: the whole run, vocabulary to ONNX, is sized to stay under 10 minutes on one
 # H100-class GPU. The project never needs it; tests run it on the CPU with the tiny size:
 #   SIZE=tiny DEVICE=cpu sh model/train/gpu.sh build/dataset runs/gpu-check
 # On the GPU machine (PyTorch 2.x with CUDA; node optional, for the transformers.js check of the export):
-#   sh model/train/gpu.sh build/dataset runs/ptd-base
-# then, here: node bin/ptd.js calibrate --model runs/ptd-base/model --data build/dataset/validation.jsonl, and
-# node bin/ptd.js train --size base --run runs/ptd-base (it skips the stages already done) for the card.
+#   sh model/train/gpu.sh build/dataset runs/base
+# then, here: node bin/ptd.js train --size base --run runs/base (it skips the stages already done) for the card.
+# A larger model is released (as ptd-base, which 0.8.0 withdrew) only if the paired bootstrap of ΔAUROC against
+# ptd-small is above 0 on the test split and on every held-out family (docs/models.md).
 set -eu
 DATA=${1:?usage: gpu.sh DATA_DIR RUN_DIR}
 RUN=${2:?usage: gpu.sh DATA_DIR RUN_DIR}
