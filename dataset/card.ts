@@ -138,7 +138,11 @@ export function renderCard(input: CardInput): string {
   out.push('## Model', '');
   out.push(`- Architecture: ${String(arch.net ?? 'PtdNet')}; ${JSON.stringify(Object.fromEntries(Object.entries(arch).filter(([k]) => k !== 'net')))}.`);
   if (training.parameters) out.push(`- Parameters: ${Number(training.parameters).toLocaleString('en')}.`);
-  for (const [file, bytes] of Object.entries(input.files)) out.push(`- \`${file}\`: ${(bytes / 1e6).toFixed(1)} MB.`);
+  // the fp32 file stays in the run (docs/models.md, weights policy): say so rather than list it as shipped
+  for (const [file, bytes] of Object.entries(input.files)) {
+    const note = file === 'onnx/model.onnx' ? ' (fp32; kept in the training run, not shipped: `ptd promote --fp32` adds it)' : '';
+    out.push(`- \`${file}\`: ${(bytes / 1e6).toFixed(1)} MB${note}.`);
+  }
   out.push(
     `- Calibration: probability = sigmoid(logit / T), T = ${num(calibration.temperature, 4)} fitted on ${calibration.fitted_on ?? '—'} through the runtime (\`ptd calibrate\`).`,
   );
