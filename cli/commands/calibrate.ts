@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CliError, UsageError } from '../errors.ts';
+import { isPositive, isPositiveInteger, parseNumber } from '../options.ts';
 import type { Dtype } from '../../model/types.ts';
 import { fitTemperature, robustThresholds, type RobustThreshold } from '../../dataset/calibrate.ts';
 import { readPasted, RecordError, writeTextAtomic, type ParsedRecord } from '../../dataset/records.ts';
@@ -139,12 +140,6 @@ function parseTargets(value: string): number[] {
   return [...new Set(targets)].sort((a, b) => a - b);
 }
 
-function parsePositive(name: string, value: string, integer = false): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${name}: invalid value "${value}"`);
-  return n;
-}
-
 export function register(program: Command): void {
   program
     .command('calibrate')
@@ -164,10 +159,10 @@ export function register(program: Command): void {
         data: opts.data!,
         targets: parseTargets(opts.targets!),
         by: opts.by!,
-        maxRatio: parsePositive('--max-ratio', opts.maxRatio!),
-        minNegatives: parsePositive('--min-negatives', opts.minNegatives!, true),
+        maxRatio: parseNumber('--max-ratio', opts.maxRatio!, isPositive),
+        minNegatives: parseNumber('--min-negatives', opts.minNegatives!, isPositiveInteger),
         dtype: opts.dtype,
-        batchSize: parsePositive('--batch-size', opts.batchSize!, true),
+        batchSize: parseNumber('--batch-size', opts.batchSize!, isPositiveInteger),
       });
     });
 }

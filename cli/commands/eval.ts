@@ -4,6 +4,7 @@
 // Both can be repeated: several detectors are compared on the same records (compare.ts), the first as reference.
 import type { Command } from 'commander';
 import { CliError, UsageError } from '../errors.ts';
+import { isCount, isPositiveInteger, parseNumber } from '../options.ts';
 import type { Device, Dtype } from '../../model/types.ts';
 import { compareScorers } from '../../dataset/compare.ts';
 import { evaluate, notScoredNote, sentenceScores, type EvalResult, type NotScored } from '../../dataset/evaluate.ts';
@@ -150,19 +151,13 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function parseNumber(name: string, value: string, check: (n: number) => boolean): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${name}: invalid value "${value}"`);
-  return n;
-}
-
 export function register(program: Command): void {
   program
     .command('eval')
     .description('Evaluate a detector on PASTED-format data: AUROC, TPR at 1%/5% FPR, Pearson r, F1, per group.')
     .requiredOption('--data <file>', 'PASTED-format records (JSON array or JSON lines)')
     .option('--predictions <file>', 'JSON lines {"id", "scores": [one per sentence]} from any detector (repeat to compare)', collect, [])
-    .option('--model <name|dir>', "run ptd's detector: small, base, or a model directory (repeat to compare)", collect, [])
+    .option('--model <name|dir>', "run ptd's detector: small, or a model directory (repeat to compare)", collect, [])
     .option('--by <fields>', 'group by record fields, comma-separated (e.g. paraphraser,domain)')
     .option('--json', 'print one JSON object instead of the table')
     .option('--report <file>', 'write a self-contained HTML report (ROC curve, histograms, groups)')
@@ -191,10 +186,10 @@ export function register(program: Command): void {
         skipInvalid: Boolean(opts.skipInvalid),
         device: opts.device as Device,
         dtype: opts.dtype as Dtype,
-        batchSize: parseNumber('--batch-size', String(opts.batchSize), (n) => Number.isInteger(n) && n > 0),
+        batchSize: parseNumber('--batch-size', String(opts.batchSize), isPositiveInteger),
         writePredictions: opts.writePredictions as string | undefined,
         bootstrap: parseNumber('--bootstrap', String(opts.bootstrap), (n) => Number.isInteger(n) && n >= 0 && n <= 100_000),
-        seed: parseNumber('--seed', String(opts.seed), (n) => Number.isInteger(n) && n >= 0),
+        seed: parseNumber('--seed', String(opts.seed), isCount),
         modelOutput: opts.modelOutput,
       });
     });

@@ -305,7 +305,7 @@ export function register(program: Command): void {
     .command('score')
     .description('score documents sentence by sentence: which sentences did an LLM paraphrase or polish?')
     .argument('[file...]', 'files to score: .txt, .md, .html (visible text), .docx (body text) or .jsonl (a "text" field per line, streamed); stdin when none or "-"')
-    .option('-m, --model <model>', 'small, base, a model directory, or a hub id (with --allow-remote)', 'small')
+    .option('-m, --model <model>', 'small, a model directory, or a hub id (with --allow-remote)', 'small')
     .addOption(new Option('-d, --device <device>', 'where the model runs; auto picks the fastest that works').choices(DEVICES).default('auto'))
     .addOption(new Option('--dtype <dtype>', 'model weights: q8 (int8, faster) or fp32').choices(['fp32', 'q8']).default('q8'))
     .addOption(new Option('-f, --format <format>', 'output: pretty (highlighted text + summary), json or jsonl').choices(['pretty', 'json', 'jsonl']).default('pretty'))

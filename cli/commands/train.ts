@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { CliError, UsageError } from '../errors.ts';
+import { isCount, parseNumber } from '../options.ts';
 import { renderCard, wilson, type CrossFamily, type HumanFpr } from '../../dataset/card.ts';
 import { evaluate, type EvalResult } from '../../dataset/evaluate.ts';
 import { readPasted, writeTextAtomic, type ParsedRecord } from '../../dataset/records.ts';
@@ -195,11 +196,8 @@ export async function runTrain(o: TrainOptions): Promise<void> {
   log(`wrote ${join(o.run, 'MODEL_CARD.md')}; promote with: node bin/ptd.js promote --run ${rel(o.run)} --to model/weights/ptd-${o.size}`);
 }
 
-function positiveInt(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} must be a non-negative integer, got "${value}"`);
-  return n;
+function count(name: string, value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseNumber(name, value, isCount);
 }
 
 export function register(program: Command): void {
@@ -226,12 +224,12 @@ export function register(program: Command): void {
         data: opts.data!,
         run: opts.run ?? join('runs', `ptd-${opts.size}`),
         version: opts.modelVersion!,
-        steps: positiveInt('--steps', opts.steps),
-        crossfamilySteps: positiveInt('--crossfamily-steps', opts.crossfamilySteps),
+        steps: count('--steps', opts.steps),
+        crossfamilySteps: count('--crossfamily-steps', opts.crossfamilySteps),
         families: opts.families,
-        bootstrap: positiveInt('--bootstrap', opts.bootstrap) ?? 0,
+        bootstrap: count('--bootstrap', opts.bootstrap) ?? 0,
         python: opts.python,
-        threads: positiveInt('--threads', opts.threads) ?? 2,
+        threads: count('--threads', opts.threads) ?? 2,
         device: opts.device!,
       });
     });
