@@ -90,7 +90,7 @@ def load_training(data, tok, max_tokens, hold_out_family=None, log=print):
 def train_and_export(a, run, hold_out_family=None, check=True):
     """fit + export into run/model; -> the model directory."""
     s = sizes.settings(a.size, steps=a.steps, batch=a.batch, seed=a.seed, pair_weight=a.pair_weight,
-                       generated_share=a.generated_share)
+                       generated_share=a.generated_share, token_weight=a.token_weight)
     if a.net:
         s["net"] = {**s["net"], **json.loads(a.net)}
     if a.oversample:
@@ -100,6 +100,10 @@ def train_and_export(a, run, hold_out_family=None, check=True):
     torch.set_num_threads(a.threads)
     tok = tk.WordPieceTokenizer.from_dir(a.vocab)
     train, generated, files = load_training(a.data, tok, s["max_tokens"], hold_out_family, log)
+    if s.get("token_weight"):
+        t0 = time.time()
+        rec.add_token_labels(train)
+        log(f"token labels (words each rewrite added to its original) in {time.time() - t0:.0f}s")
     t0 = time.time()
     net = fit(train, tok, run, s, generated, log=log, device=a.device, stop_after=getattr(a, "stop_after", None))
     if net is None:
@@ -150,6 +154,8 @@ def _training_args(p):
     p.add_argument("--seed", type=int)
     p.add_argument("--pair-weight", type=float, help="weight of the mirror-pair term (0: none)")
     p.add_argument("--generated-share", type=float, help="share of windows from LLM-written texts")
+    p.add_argument("--token-weight", type=float, help="weight of the token objective (words a rewrite added; needs "
+                   "the net's token_head)")
     p.add_argument("--net", help='JSON overrides of the size\'s net shape, e.g. \'{"wide": false}\' (experiments)')
     p.add_argument("--oversample", help='JSON weights of constructions when drawing windows, e.g. \'{"span_rewrite": 3}\'')
     p.add_argument("--threads", type=int, default=2)

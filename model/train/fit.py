@@ -31,20 +31,27 @@ def shapes_of(tok):
 
 
 def make_batch(net, windows):
-    """windows: [(ids per sentence, truth per sentence, lexical per sentence)] -> (net.sentences inputs, y, lexical,
-    lexical known)"""
+    """windows: [(ids per sentence, truth per sentence, lexical per sentence[, token labels per sentence])] ->
+    (net.sentences inputs, y, lexical, lexical known); with the net's token head, also (token labels [S, T],
+    known [S, T]) as a fifth element (labels unknown where a window or sentence has none)."""
     n = max(len(w[0]) for w in windows)
-    flat, offsets, toks, wi, si = [], [], [], [], []
+    heads = net.tok_head is not None
+    flat, offsets, toks, wi, si, rows, tlabels = [], [], [], [], [], [], []
     y = torch.zeros(len(windows), n)
     lex = torch.zeros(len(windows), n)
     known = torch.zeros(len(windows), n, dtype=torch.bool)
     longest = 1
-    for i, (ids_list, truth, lexical) in enumerate(windows):
+    for i, window in enumerate(windows):
+        ids_list, truth, lexical = window[:3]
+        labels = window[3] if len(window) > 3 else None
         for j, ids in enumerate(ids_list):
             offsets.append(len(flat))
             flat.extend(net.bag_features(ids))
             cut = ids[:net.sentence_tokens]
             toks.append(cut)
+            if heads:
+                rows.append(net.token_rows(ids))
+                tlabels.append(labels[j] if labels is not None else None)
             longest = max(longest, len(cut))
             wi.append(i)
             si.append(j)
@@ -61,7 +68,19 @@ def make_batch(net, windows):
     lengths = torch.tensor([len(ids) for w in windows for ids in w[0]], dtype=torch.long)
     inputs = (torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long), tokens, mask, lengths,
               (torch.tensor(wi), torch.tensor(si)), len(windows), n)
-    return inputs, y, lex, known
+    if not heads:
+        return inputs, y, lex, known
+    tok_rows = torch.full((len(toks), longest, 3), -1, dtype=torch.long)
+    tok_y = torch.zeros(len(toks), longest)
+    tok_known = torch.zeros(len(toks), longest, dtype=torch.bool)
+    for k, (r, lab) in enumerate(zip(rows, tlabels)):
+        if r:
+            tok_rows[k, :len(r)] = torch.tensor(r)
+        if lab is not None and r:
+            lab = lab[:len(r)]
+            tok_y[k, :len(lab)] = torch.tensor(lab, dtype=torch.float)
+            tok_known[k, :len(lab)] = True
+    return inputs + (tok_rows,), y, lex, known, (tok_y, tok_known)
 
 
 def sampler(records, oversample):
@@ -134,6 +153,7 @@ def fit(train, tok, run_dir, settings, generated=(), log=None, device="cpu", sto
     steps, batch, max_tokens = s["steps"], s["batch"], s["max_tokens"]
     pick_train = sampler(train, s.get("oversample") or {})
     pair_w, deg_w, smooth = s["pair_weight"], s["degree_weight"], s["label_smoothing"]
+    tok_w = s.get("token_weight", 0.0)
     net.train()
     t0 = time.time()
     start_step = step
@@ -154,20 +174,26 @@ def fit(train, tok, run_dir, settings, generated=(), log=None, device="cpu", sto
             else:
                 r = pick_train(rnd)
             a, b = rec.random_window(r, max_tokens, rnd)
-            windows.append((r["ids"][a:b], r["truth"][a:b], None if r["lexical"] is None else r["lexical"][a:b]))
+            windows.append((r["ids"][a:b], r["truth"][a:b], None if r["lexical"] is None else r["lexical"][a:b],
+                            None if r.get("token_labels") is None else r["token_labels"][a:b]))
             if pair_w > 0:
                 m = rec.mirror_window(r, a, b)
                 if m and rec.window_cost(m[0], max_tokens) <= max_tokens and len(m[0]) <= net.max_sentences:
                     w = len(windows) - 1
                     windows.append((m[0], [0] * len(m[0]), [0.0] * len(m[0])))
                     pairs.extend((w, i, len(windows) - 1, j) for i, j in m[1])
-        inputs, y, lex, known = _to(device, make_batch(net, windows))
+        batch_tensors = _to(device, make_batch(net, windows))
+        inputs, y, lex, known = batch_tensors[:4]
         p, d, ok = net.sentences(*inputs)
         target = y * (1 - smooth) + smooth / 2
         loss = F.binary_cross_entropy_with_logits(p[ok], target[ok])
         deg = ok & (y > 0.5) & known
         if deg_w > 0 and bool(deg.any()):
             loss = loss + deg_w * F.binary_cross_entropy_with_logits(d[deg], lex[deg])
+        if tok_w > 0 and len(batch_tensors) > 4:
+            tok_y, tok_known = batch_tensors[4]
+            if bool(tok_known.any()):
+                loss = loss + tok_w * F.binary_cross_entropy_with_logits(net.last_token_logits[tok_known], tok_y[tok_known])
         if pairs:
             pt = torch.tensor(pairs, device=device)
             loss = loss + pair_w * F.softplus(p[pt[:, 2], pt[:, 3]] - p[pt[:, 0], pt[:, 1]]).mean()

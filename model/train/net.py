@@ -93,11 +93,19 @@ class MaskedConv(nn.Module):
 
 class PtdNet(nn.Module):
     def __init__(self, vocab_size, shapes, buckets=1 << 18, bag_dim=16, tok_dim=96, convs=2, hidden=96, layers=3,
-                 heads=4, dropout=0.1, max_sentences=64, wide=False, sentence_tokens=96):
+                 heads=4, dropout=0.1, max_sentences=64, wide=False, sentence_tokens=96, token_head=False,
+                 relative=False):
         super().__init__()
         self.config = dict(vocab_size=vocab_size, buckets=buckets, bag_dim=bag_dim, tok_dim=tok_dim, convs=convs,
                            hidden=hidden, layers=layers, heads=heads, dropout=dropout, max_sentences=max_sentences,
                            wide=wide, sentence_tokens=sentence_tokens)
+        if token_head:
+            self.config["token_head"] = True
+        if relative:
+            self.config["relative"] = True
+        # with relative: each sentence's features also as their difference from the window's mean (how the
+        # sentence stands out from the text around it)
+        self.relative = relative
         # the token path reads the first `sentence_tokens` tokens of a sentence (the bag and the length see all)
         self.sentence_tokens = sentence_tokens
         self.V, self.B, self.max_sentences = vocab_size, buckets, max_sentences
@@ -109,7 +117,11 @@ class PtdNet(nn.Module):
         nn.init.normal_(self.tok.weight, std=0.05)
         self.convs = nn.ModuleList([MaskedConv(tok_dim, dropout) for _ in range(convs)])
         self.att = nn.Linear(tok_dim, 1)
-        width = bag_dim + tok_dim + 1
+        # with token_head: a logit per token, "an LLM put this word here" (trained on the words a rewrite added to
+        # its mirror original), from the token path plus the token's own wide weights; the sentence transformer
+        # reads its mean probability and its maximum over the sentence
+        self.tok_head = nn.Linear(tok_dim, 1) if token_head else None
+        width = (bag_dim + tok_dim) * (2 if relative else 1) + 1 + (2 if token_head else 0)
         self.inp = nn.Linear(width, hidden)
         self.pos = nn.Embedding(max_sentences, hidden)
         nn.init.normal_(self.pos.weight, std=0.02)
@@ -119,9 +131,14 @@ class PtdNet(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     # ---- shared: sentences -> logits
-    def _sentence_logits(self, vec, ntok, key_ok):
+    def _sentence_logits(self, vec, ntok, key_ok, extra=None):
         b, n, _ = vec.shape
-        x = self.inp(torch.cat([self.drop(vec), torch.log1p(ntok)[..., None]], -1))
+        parts = [self.drop(vec), torch.log1p(ntok)[..., None]] + ([extra] if extra is not None else [])
+        if self.relative:
+            k = key_ok.to(vec.dtype)[..., None]
+            mean = (vec * k).sum(1, keepdim=True) / torch.clamp(k.sum(1, keepdim=True), min=1.0)
+            parts.append(self.drop(vec - mean))
+        x = self.inp(torch.cat(parts, -1))
         pos = torch.arange(n, device=vec.device)[None].expand(b, n)
         x = x + self.pos(torch.clamp(pos, max=self.max_sentences - 1))
         for blk in self.blocks:
@@ -149,10 +166,27 @@ class PtdNet(nn.Module):
             self._shape_list = self.shape.tolist()
         return self._shape_list
 
-    def sentences(self, flat, offsets, tokens, tok_mask, lengths, where, b, n):
+    def token_rows(self, ids):
+        """per token of a sentence (its first sentence_tokens): its unigram, bigram (with the token before; -1 for
+        the first) and shape-trigram feature rows, as bag_features numbers them"""
+        B, V = self.B, self.V
+        s = [0, 0] + [self._shapes[i] for i in ids]
+        out = []
+        for k, t in enumerate(ids[:self.sentence_tokens]):
+            bi = V + (ids[k - 1] * PRIME + t) % (B - V) if k else -1
+            out.append((t, bi, B + (s[k] * N_SHAPES + s[k + 1]) * N_SHAPES + s[k + 2]))
+        return out
+
+    def _token_logits(self, h, wide_tok):
+        """h [.., d] token-path states, wide_tok [..] the tokens' own wide weights (or None) -> token logits"""
+        t = self.tok_head(h)[..., 0]
+        return t + wide_tok if wide_tok is not None else t
+
+    def sentences(self, flat, offsets, tokens, tok_mask, lengths, where, b, n, tok_rows=None):
         """flat/offsets: bag features per sentence; tokens [S, T] each sentence's first sentence_tokens token ids,
         padded, tok_mask [S, T]; lengths [S] whole sentences' token counts; where: (window index, slot) per
-        sentence -> (paraphrase logits [b, n], degree logits [b, n], key_ok [b, n])."""
+        sentence; tok_rows [S, T, 3] (with token_head) -> (paraphrase logits [b, n], degree logits [b, n],
+        key_ok [b, n]); with token_head, self.last_token_logits holds the token logits [S, T]."""
         bag = F.embedding_bag(flat, self.table, offsets, mode="mean")
         wide = F.embedding_bag(flat, self.wide[:, None], offsets, mode="mean")[:, 0] if self.wide is not None else None
         m = tok_mask.to(bag.dtype)[..., None]
@@ -163,6 +197,19 @@ class PtdNet(nn.Module):
             h = c(h, left, right) * m
         w = self._pool_weights(self.att(h)) * m
         pooled = (w * h).sum(1) / torch.clamp(w.sum(1), min=1e-6)
+        extra = None
+        if self.tok_head is not None:
+            wide_tok = None
+            if self.wide is not None:
+                rows = tok_rows.clamp(min=0)
+                wr = self.wide[rows] * (tok_rows >= 0).to(bag.dtype)
+                wide_tok = wr.sum(-1)
+            tl = self._token_logits(h, wide_tok)
+            self.last_token_logits = tl
+            mk = m[..., 0]
+            mean_p = (torch.sigmoid(tl) * mk).sum(1) / torch.clamp(mk.sum(1), min=1.0)
+            max_p = torch.sigmoid((tl + (1.0 - mk) * NEG).max(1).values)
+            extra = torch.zeros(b, n, 2, device=bag.device)
         vec = torch.zeros(b, n, bag.shape[1] + pooled.shape[1], device=bag.device)
         ntok = torch.zeros(b, n, device=bag.device)
         ok = torch.zeros(b, n, dtype=torch.bool, device=bag.device)
@@ -170,7 +217,9 @@ class PtdNet(nn.Module):
         vec[wi, si] = torch.cat([bag, pooled], -1)
         ntok[wi, si] = lengths.to(ntok.dtype)
         ok[wi, si] = True
-        p, d = self._sentence_logits(vec, ntok, ok)
+        if extra is not None:
+            extra[wi, si] = torch.stack([mean_p, max_p], -1)
+        p, d = self._sentence_logits(vec, ntok, ok, extra)
         if wide is not None:
             wv = torch.zeros(b, n, device=bag.device)
             wv[wi, si] = wide
@@ -220,8 +269,26 @@ class PtdNet(nn.Module):
         pooled = num / torch.clamp(den, min=1e-6)
         vec = torch.cat([bag, pooled], -1)
         ntok = torch.matmul(same, wf[..., None])[..., 0]
+        parts = [vec, torch.log1p(ntok)[..., None]]
+        if self.tok_head is not None:
+            wide_tok = None
+            if self.wide is not None:
+                wr = self.wide[rows]
+                wide_tok = (wr[:, :L] + wr[:, 2 * L:]) * wf + wr[:, L:2 * L] * pf
+            mk = m[..., 0]
+            tl = self._token_logits(h, wide_tok)
+            mean_p = torch.matmul(same, (torch.sigmoid(tl) * mk)[..., None])[..., 0] / torch.clamp(
+                torch.matmul(same, mk[..., None])[..., 0], min=1.0)
+            # the largest token logit of each position's sentence: [b, L, L] masked to the sentence's read tokens
+            inside = same * mk[:, None, :]
+            max_p = torch.sigmoid((tl[:, None, :] + (1.0 - inside) * NEG).max(-1).values)
+            parts.append(torch.stack([mean_p, max_p], -1))
+        if self.relative:
+            k = is_sep.to(vec.dtype)[..., None]
+            mean = (vec * k).sum(1, keepdim=True) / torch.clamp(k.sum(1, keepdim=True), min=1.0)
+            parts.append(vec - mean)
         # the sentence transformer reads the [SEP] positions only; position = sentence index
-        x = self.inp(torch.cat([vec, torch.log1p(ntok)[..., None]], -1))
+        x = self.inp(torch.cat(parts, -1))
         x = x + self.pos(torch.clamp(seg, max=self.max_sentences - 1))
         for blk in self.blocks:
             x = blk(x, is_sep)

@@ -7,6 +7,7 @@ builder, `original`: per sentence, the original text a paraphrased sentence was 
 Windows follow the runtime's encoding: [CLS] s1 [SEP] s2 [SEP] ...; each sentence tokenized alone and cut to
 max_tokens - 2 tokens; sentence i is read at the [SEP] after it.
 """
+import difflib
 import hashlib
 import json
 import re
@@ -132,6 +133,27 @@ def encode(records, encoder):
                                  for o, t in zip(r["original"], r["truth"])]
         else:
             r["original_ids"] = None
+    return records
+
+
+def added_tokens(original_ids, ids):
+    """1 for each token of `ids` that an LLM put there (not matched to its original by the longest matching
+    blocks), 0 for the tokens it kept"""
+    out = [1] * len(ids)
+    for blk in difflib.SequenceMatcher(None, original_ids, ids, autojunk=False).get_matching_blocks():
+        for k in range(blk.b, blk.b + blk.size):
+            out[k] = 0
+    return out
+
+
+def add_token_labels(records):
+    """Adds `token_labels` to each record: per sentence, the added_tokens of a paraphrased sentence against its
+    mirror original, all 0 for a human sentence, None where a paraphrased sentence has no original."""
+    for r in records:
+        o = r.get("original_ids")
+        r["token_labels"] = [
+            [0] * len(ids) if not t else (added_tokens(o[k], ids) if o and o[k] is not None else None)
+            for k, (ids, t) in enumerate(zip(r["ids"], r["truth"]))]
     return records
 
 

@@ -1,6 +1,7 @@
 """The exported graph computes what training optimised: PtdNet over token positions (forward, what ONNX runs)
 equals PtdNet over padded sentences (sentences, what the loss saw), for a padded batch of windows with an empty
-sentence, one-token sentences, an [UNK] and a sentence longer than the token path reads (cut the same way)."""
+sentence, one-token sentences, an [UNK] and a sentence longer than the token path reads (cut the same way), with
+and without the wide weights, the token head and the relative features."""
 import torch
 
 from .fit import make_batch
@@ -15,9 +16,10 @@ def selftest():
     long_sentence = [5 + (i % 50) for i in range(20)]
     docs = [[[5, 6, 7], [8], [9, 10, 11, 12], [13, 14]], [[7, 8], [], [1, 20, 21, 22, 23, 24]], [[30], long_sentence]]
     worst = 0.0
-    for wide in (False, True):
+    for wide, token_head, relative in ((False, False, False), (True, False, False), (False, True, False),
+                                       (True, True, False), (True, True, True), (True, False, True)):
         net = PtdNet(V, shapes, buckets=997, bag_dim=8, tok_dim=12, convs=2, hidden=16, layers=2, heads=2,
-                     wide=wide, sentence_tokens=13).eval()
+                     wide=wide, sentence_tokens=13, token_head=token_head, relative=relative).eval()
         with torch.no_grad():
             net.table.normal_()
             if wide:
@@ -36,11 +38,15 @@ def selftest():
             ids[i, :len(q)] = torch.tensor(q)
         with torch.no_grad():
             pos = net(ids, (ids != 0).long())
-            inputs, _, _, _ = make_batch(net, [(d, [0] * len(d), None) for d in docs])
+            inputs = make_batch(net, [(d, [0] * len(d), None) for d in docs])[0]
             p, dg, _ = net.sentences(*inputs)
         for i, (d, (_, seps)) in enumerate(zip(docs, seqs)):
             worst = max(worst, float((pos[i, seps, 0] - p[i, :len(d)]).abs().max()))
             worst = max(worst, float((pos[i, seps, 1] - dg[i, :len(d)]).abs().max()))
+    # the token objective's labels: the words a rewrite added to its original, not the ones it kept
+    from .records import added_tokens
+    if added_tokens([5, 6, 7, 8], [5, 9, 7, 8, 10]) != [0, 1, 0, 0, 1] or added_tokens([], [4]) != [1]:
+        raise SystemExit("records.added_tokens does not mark exactly the added tokens")
     if worst > 1e-4:
         raise SystemExit(f"PtdNet over positions differs from the sentence-level computation: {worst}")
     return {"max_abs_diff": worst}
