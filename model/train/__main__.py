@@ -90,7 +90,8 @@ def load_training(data, tok, max_tokens, hold_out_family=None, log=print):
 def train_and_export(a, run, hold_out_family=None, check=True):
     """fit + export into run/model; -> the model directory."""
     s = sizes.settings(a.size, steps=a.steps, batch=a.batch, seed=a.seed, pair_weight=a.pair_weight,
-                       generated_share=a.generated_share, token_weight=a.token_weight)
+                       generated_share=a.generated_share, token_weight=a.token_weight,
+                       word_dropout=a.word_dropout)
     if a.net:
         s["net"] = {**s["net"], **json.loads(a.net)}
     if a.oversample:
@@ -154,6 +155,7 @@ def _training_args(p):
     p.add_argument("--seed", type=int)
     p.add_argument("--pair-weight", type=float, help="weight of the mirror-pair term (0: none)")
     p.add_argument("--generated-share", type=float, help="share of windows from LLM-written texts")
+    p.add_argument("--word-dropout", type=float, help="share of tokens read as [UNK] in training (experiment)")
     p.add_argument("--token-weight", type=float, help="weight of the token objective (words a rewrite added; needs "
                    "the net's token_head)")
     p.add_argument("--net", help='JSON overrides of the size\'s net shape, e.g. \'{"wide": false}\' (experiments)')

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from . import records as rec
-from .net import PtdNet, token_shape
+from .net import UNK, PtdNet, token_shape
 
 def shapes_of(tok):
     return [token_shape(tok.inv[i]) for i in range(len(tok))]
@@ -154,6 +154,8 @@ def fit(train, tok, run_dir, settings, generated=(), log=None, device="cpu", sto
     pick_train = sampler(train, s.get("oversample") or {})
     pair_w, deg_w, smooth = s["pair_weight"], s["degree_weight"], s["label_smoothing"]
     tok_w = s.get("token_weight", 0.0)
+    # word dropout: that share of tokens read as [UNK] (an experiment: less topic to lean on)
+    word_dropout = s.get("word_dropout", 0.0)
     net.train()
     t0 = time.time()
     start_step = step
@@ -174,7 +176,10 @@ def fit(train, tok, run_dir, settings, generated=(), log=None, device="cpu", sto
             else:
                 r = pick_train(rnd)
             a, b = rec.random_window(r, max_tokens, rnd)
-            windows.append((r["ids"][a:b], r["truth"][a:b], None if r["lexical"] is None else r["lexical"][a:b],
+            ids = r["ids"][a:b]
+            if word_dropout > 0:
+                ids = [[UNK if rnd.random() < word_dropout else t for t in sent] for sent in ids]
+            windows.append((ids, r["truth"][a:b], None if r["lexical"] is None else r["lexical"][a:b],
                             None if r.get("token_labels") is None else r["token_labels"][a:b]))
             if pair_w > 0:
                 m = rec.mirror_window(r, a, b)

@@ -93,19 +93,13 @@ class MaskedConv(nn.Module):
 
 class PtdNet(nn.Module):
     def __init__(self, vocab_size, shapes, buckets=1 << 18, bag_dim=16, tok_dim=96, convs=2, hidden=96, layers=3,
-                 heads=4, dropout=0.1, max_sentences=64, wide=False, sentence_tokens=96, token_head=False,
-                 relative=False):
+                 heads=4, dropout=0.1, max_sentences=64, wide=False, sentence_tokens=96, token_head=False):
         super().__init__()
         self.config = dict(vocab_size=vocab_size, buckets=buckets, bag_dim=bag_dim, tok_dim=tok_dim, convs=convs,
                            hidden=hidden, layers=layers, heads=heads, dropout=dropout, max_sentences=max_sentences,
                            wide=wide, sentence_tokens=sentence_tokens)
         if token_head:
             self.config["token_head"] = True
-        if relative:
-            self.config["relative"] = True
-        # with relative: each sentence's features also as their difference from the window's mean (how the
-        # sentence stands out from the text around it)
-        self.relative = relative
         # the token path reads the first `sentence_tokens` tokens of a sentence (the bag and the length see all)
         self.sentence_tokens = sentence_tokens
         self.V, self.B, self.max_sentences = vocab_size, buckets, max_sentences
@@ -121,7 +115,7 @@ class PtdNet(nn.Module):
         # its mirror original), from the token path plus the token's own wide weights; the sentence transformer
         # reads its mean probability and its maximum over the sentence
         self.tok_head = nn.Linear(tok_dim, 1) if token_head else None
-        width = (bag_dim + tok_dim) * (2 if relative else 1) + 1 + (2 if token_head else 0)
+        width = bag_dim + tok_dim + 1 + (2 if token_head else 0)
         self.inp = nn.Linear(width, hidden)
         self.pos = nn.Embedding(max_sentences, hidden)
         nn.init.normal_(self.pos.weight, std=0.02)
@@ -134,10 +128,6 @@ class PtdNet(nn.Module):
     def _sentence_logits(self, vec, ntok, key_ok, extra=None):
         b, n, _ = vec.shape
         parts = [self.drop(vec), torch.log1p(ntok)[..., None]] + ([extra] if extra is not None else [])
-        if self.relative:
-            k = key_ok.to(vec.dtype)[..., None]
-            mean = (vec * k).sum(1, keepdim=True) / torch.clamp(k.sum(1, keepdim=True), min=1.0)
-            parts.append(self.drop(vec - mean))
         x = self.inp(torch.cat(parts, -1))
         pos = torch.arange(n, device=vec.device)[None].expand(b, n)
         x = x + self.pos(torch.clamp(pos, max=self.max_sentences - 1))
@@ -283,10 +273,6 @@ class PtdNet(nn.Module):
             inside = same * mk[:, None, :]
             max_p = torch.sigmoid((tl[:, None, :] + (1.0 - inside) * NEG).max(-1).values)
             parts.append(torch.stack([mean_p, max_p], -1))
-        if self.relative:
-            k = is_sep.to(vec.dtype)[..., None]
-            mean = (vec * k).sum(1, keepdim=True) / torch.clamp(k.sum(1, keepdim=True), min=1.0)
-            parts.append(vec - mean)
         # the sentence transformer reads the [SEP] positions only; position = sentence index
         x = self.inp(torch.cat(parts, -1))
         x = x + self.pos(torch.clamp(seg, max=self.max_sentences - 1))

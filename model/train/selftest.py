@@ -1,7 +1,7 @@
 """The exported graph computes what training optimised: PtdNet over token positions (forward, what ONNX runs)
 equals PtdNet over padded sentences (sentences, what the loss saw), for a padded batch of windows with an empty
 sentence, one-token sentences, an [UNK] and a sentence longer than the token path reads (cut the same way), with
-and without the wide weights, the token head and the relative features."""
+and without the wide weights and the token head."""
 import torch
 
 from .fit import make_batch
@@ -16,10 +16,9 @@ def selftest():
     long_sentence = [5 + (i % 50) for i in range(20)]
     docs = [[[5, 6, 7], [8], [9, 10, 11, 12], [13, 14]], [[7, 8], [], [1, 20, 21, 22, 23, 24]], [[30], long_sentence]]
     worst = 0.0
-    for wide, token_head, relative in ((False, False, False), (True, False, False), (False, True, False),
-                                       (True, True, False), (True, True, True), (True, False, True)):
+    for wide, token_head in ((False, False), (True, False), (False, True), (True, True)):
         net = PtdNet(V, shapes, buckets=997, bag_dim=8, tok_dim=12, convs=2, hidden=16, layers=2, heads=2,
-                     wide=wide, sentence_tokens=13, token_head=token_head, relative=relative).eval()
+                     wide=wide, sentence_tokens=13, token_head=token_head).eval()
         with torch.no_grad():
             net.table.normal_()
             if wide:
