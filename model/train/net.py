@@ -142,13 +142,19 @@ class PtdNet(nn.Module):
         return torch.exp(4.0 * torch.tanh(a / 4.0))
 
     # ---- training: a batch of windows given as flat sentences
+    def _feature_rows(self, ids):
+        """a sentence's feature rows: its unigrams, the hashed bigram ending at each token after the first, and
+        the shape trigram ending at each token"""
+        B, V = self.B, self.V
+        bigrams = [V + (a * PRIME + b) % (B - V) for a, b in zip(ids, ids[1:])]
+        s = [0, 0] + [self._shapes[i] for i in ids]
+        shapes = [B + (s[k] * N_SHAPES + s[k + 1]) * N_SHAPES + s[k + 2] for k in range(len(ids))]
+        return list(ids), bigrams, shapes
+
     def bag_features(self, ids):
         """feature rows of one sentence: unigrams, hashed bigrams, shape trigrams"""
-        B, V = self.B, self.V
-        f = list(ids) + [V + (a * PRIME + b) % (B - V) for a, b in zip(ids, ids[1:])]
-        s = [0, 0] + [self._shapes[i] for i in ids]
-        f += [B + (s[k] * N_SHAPES + s[k + 1]) * N_SHAPES + s[k + 2] for k in range(len(ids))]
-        return f
+        uni, bi, sh = self._feature_rows(ids)
+        return uni + bi + sh
 
     @property
     def _shapes(self):
@@ -159,13 +165,8 @@ class PtdNet(nn.Module):
     def token_rows(self, ids):
         """per token of a sentence (its first sentence_tokens): its unigram, bigram (with the token before; -1 for
         the first) and shape-trigram feature rows, as bag_features numbers them"""
-        B, V = self.B, self.V
-        s = [0, 0] + [self._shapes[i] for i in ids]
-        out = []
-        for k, t in enumerate(ids[:self.sentence_tokens]):
-            bi = V + (ids[k - 1] * PRIME + t) % (B - V) if k else -1
-            out.append((t, bi, B + (s[k] * N_SHAPES + s[k + 1]) * N_SHAPES + s[k + 2]))
-        return out
+        uni, bi, sh = self._feature_rows(ids[:self.sentence_tokens])
+        return list(zip(uni, [-1] + bi, sh))
 
     def _token_logits(self, h, wide_tok):
         """h [.., d] token-path states, wide_tok [..] the tokens' own wide weights (or None) -> token logits"""
