@@ -155,7 +155,7 @@ def _training_args(p):
     p.add_argument("--seed", type=int)
     p.add_argument("--pair-weight", type=float, help="weight of the mirror-pair term (0: none)")
     p.add_argument("--generated-share", type=float, help="share of windows from LLM-written texts")
-    p.add_argument("--word-dropout", type=float, help="share of tokens read as [UNK] in training (experiment)")
+    p.add_argument("--word-dropout", type=float, help="share of tokens read as [UNK] in training (default: the size's)")
     p.add_argument("--token-weight", type=float, help="weight of the token objective (words a rewrite added; needs "
                    "the net's token_head)")
     p.add_argument("--net", help='JSON overrides of the size\'s net shape, e.g. \'{"wide": false}\' (experiments)')

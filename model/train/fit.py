@@ -154,7 +154,7 @@ def fit(train, tok, run_dir, settings, generated=(), log=None, device="cpu", sto
     pick_train = sampler(train, s.get("oversample") or {})
     pair_w, deg_w, smooth = s["pair_weight"], s["degree_weight"], s["label_smoothing"]
     tok_w = s.get("token_weight", 0.0)
-    # word dropout: that share of tokens read as [UNK] (an experiment: less topic to lean on)
+    # word dropout: that share of tokens read as [UNK] (less topic to lean on; sizes.py)
     word_dropout = s.get("word_dropout", 0.0)
     net.train()
     t0 = time.time()

@@ -14,6 +14,9 @@ TRAINING = {
     # the token objective: each token of a paraphrased sentence labelled by whether the rewrite added it (against
     # its mirror original), read by the net's token head (held-out spans 0.642 vs 0.635 at weight 0.5)
     "token_weight": 0.5,
+    # word dropout: that share of training tokens read as [UNK], so no single word can carry a decision (held-out
+    # mean over seven families 0.751 vs 0.743 without; MixSet 0.761 vs 0.745, spans 0.635 vs 0.642)
+    "word_dropout": 0.1,
     "max_tokens": 256,
     "seed": 13,
     "checkpoint_every": 250,
