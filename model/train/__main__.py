@@ -23,6 +23,7 @@ from . import sizes
 from . import tokenizer as tk
 from .export import ROOT, write_model_dir
 from .fit import Log, fit, parameters, save_net
+from .net import Ensemble
 
 
 def _data_file(data, name):
@@ -91,7 +92,7 @@ def train_and_export(a, run, hold_out_family=None, check=True):
     """fit + export into run/model; -> the model directory."""
     s = sizes.settings(a.size, steps=a.steps, batch=a.batch, seed=a.seed, pair_weight=a.pair_weight,
                        generated_share=a.generated_share, token_weight=a.token_weight,
-                       word_dropout=a.word_dropout)
+                       word_dropout=a.word_dropout, members=a.members)
     if a.net:
         s["net"] = {**s["net"], **json.loads(a.net)}
     if a.oversample:
@@ -106,10 +107,20 @@ def train_and_export(a, run, hold_out_family=None, check=True):
         rec.add_token_labels(train)
         log(f"token labels (words each rewrite added to its original) in {time.time() - t0:.0f}s")
     t0 = time.time()
-    net = fit(train, tok, run, s, generated, log=log, device=a.device, stop_after=getattr(a, "stop_after", None))
-    if net is None:
-        return None
-    net = net.cpu()
+    # `members` nets, seeds seed, seed+1, ...: the first trains in RUN, the others in RUN/member-K; one model
+    members = s.get("members", 1)
+    nets = []
+    for k in range(members):
+        member = {key: v for key, v in s.items() if key != "members"}
+        member["seed"] = s["seed"] + k
+        if members > 1:
+            log(f"member {k + 1} of {members}: seed {member['seed']}")
+        net = fit(train, tok, run if k == 0 else os.path.join(run, f"member-{k}"), member, generated, log=log,
+                  device=a.device, stop_after=getattr(a, "stop_after", None))
+        if net is None:
+            return None
+        nets.append(net.cpu())
+    net = nets[0] if members == 1 else Ensemble(nets).eval()
     training = {
         "size": a.size,
         "settings": s,
@@ -156,6 +167,8 @@ def _training_args(p):
     p.add_argument("--pair-weight", type=float, help="weight of the mirror-pair term (0: none)")
     p.add_argument("--generated-share", type=float, help="share of windows from LLM-written texts")
     p.add_argument("--word-dropout", type=float, help="share of tokens read as [UNK] in training (default: the size's)")
+    p.add_argument("--members", type=int, help="nets trained with seeds seed, seed+1, ... and shipped as one model "
+                   "(their logits averaged; default: the size's)")
     p.add_argument("--token-weight", type=float, help="weight of the token objective (words a rewrite added; needs "
                    "the net's token_head)")
     p.add_argument("--net", help='JSON overrides of the size\'s net shape, e.g. \'{"wide": false}\' (experiments)')

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from . import records as rec
-from .net import UNK, PtdNet, token_shape
+from .net import UNK, Ensemble, PtdNet, token_shape
 
 def shapes_of(tok):
     return [token_shape(tok.inv[i]) for i in range(len(tok))]
@@ -228,7 +228,9 @@ def save_net(net, path, meta):
 
 def load_net(path, shapes):
     st = torch.load(path, map_location="cpu")
-    net = PtdNet(st["config"]["vocab_size"], shapes, **{k: v for k, v in st["config"].items() if k != "vocab_size"})
+    shape = {k: v for k, v in st["config"].items() if k not in ("vocab_size", "members")}
+    nets = [PtdNet(st["config"]["vocab_size"], shapes, **shape) for _ in range(st["config"].get("members", 1))]
+    net = nets[0] if "members" not in st["config"] else Ensemble(nets)
     net.load_state_dict(st["state"])
     return net.eval(), st["meta"]
 

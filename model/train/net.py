@@ -286,3 +286,17 @@ class PtdNet(nn.Module):
             wt = (wr[:, :L] + wr[:, 2 * L:]) * wf + wr[:, L:2 * L] * pf
             p = p + (torch.matmul(same, wt[..., None]) / torch.clamp(count, min=1.0))[..., 0]
         return torch.stack([p, o[..., 1]], -1)
+
+
+class Ensemble(nn.Module):
+    """Several PtdNets of one shape, trained with different seeds, read as one model: their two logits averaged,
+    in one ONNX graph with PtdNet's interface. Averaging nets that started from different random weights and saw
+    the windows in a different order lifts held-out families and the test split alike (docs/models.md)."""
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.config = {**members[0].config, "members": len(members)}
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        return torch.stack([m(input_ids, attention_mask, token_type_ids) for m in self.members]).mean(0)

@@ -1,11 +1,11 @@
 """The exported graph computes what training optimised: PtdNet over token positions (forward, what ONNX runs)
 equals PtdNet over padded sentences (sentences, what the loss saw), for a padded batch of windows with an empty
 sentence, one-token sentences, an [UNK] and a sentence longer than the token path reads (cut the same way), with
-and without the wide weights and the token head."""
+and without the wide weights and the token head, and for an ensemble of two nets."""
 import torch
 
 from .fit import make_batch
-from .net import PtdNet
+from .net import Ensemble, PtdNet
 
 V = 60
 
@@ -42,6 +42,19 @@ def selftest():
         for i, (d, (_, seps)) in enumerate(zip(docs, seqs)):
             worst = max(worst, float((pos[i, seps, 0] - p[i, :len(d)]).abs().max()))
             worst = max(worst, float((pos[i, seps, 1] - dg[i, :len(d)]).abs().max()))
+    # an ensemble's graph: the mean of its members' logits, as each member computes them sentence by sentence
+    torch.manual_seed(1)
+    members = [PtdNet(V, shapes, buckets=997, bag_dim=8, tok_dim=12, convs=2, hidden=16, layers=2, heads=2, wide=True,
+                      sentence_tokens=13, token_head=True).eval() for _ in range(2)]
+    with torch.no_grad():
+        for m in members:
+            m.wide.normal_()
+        pos = Ensemble(members)(ids, (ids != 0).long())
+        each = [m.sentences(*make_batch(m, [(d, [0] * len(d), None) for d in docs])[0]) for m in members]
+    for i, (d, (_, seps)) in enumerate(zip(docs, seqs)):
+        for c in (0, 1):
+            mean = sum(e[c][i, :len(d)] for e in each) / len(each)
+            worst = max(worst, float((pos[i, seps, c] - mean).abs().max()))
     # the token objective's labels: the words a rewrite added to its original, not the ones it kept
     from .records import added_tokens
     if added_tokens([5, 6, 7, 8], [5, 9, 7, 8, 10]) != [0, 1, 0, 0, 1] or added_tokens([], [4]) != [1]:
