@@ -120,7 +120,7 @@ def train_and_export(a, run, hold_out_family=None, check=True):
         if net is None:
             return None
         nets.append(net.cpu())
-    net = nets[0] if members == 1 else Ensemble(nets).eval()
+    net = nets[0] if members == 1 else Ensemble(nets)
     training = {
         "size": a.size,
         "settings": s,

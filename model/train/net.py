@@ -297,6 +297,9 @@ class Ensemble(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(members)
         self.config = {**members[0].config, "members": len(members)}
+        # a new Module starts in training mode, and torch.onnx.export restores that mode on every member after
+        # exporting: take the members' mode, so trained (eval-mode) members stay in eval mode
+        self.train(members[0].training)
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
         return torch.stack([m(input_ids, attention_mask, token_type_ids) for m in self.members]).mean(0)
