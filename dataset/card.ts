@@ -139,8 +139,9 @@ export function renderCard(input: CardInput): string {
   out.push(`- Architecture: ${String(arch.net ?? 'PtdNet')}; ${JSON.stringify(Object.fromEntries(Object.entries(arch).filter(([k]) => k !== 'net')))}.`);
   const members = Number(arch.members ?? 1);
   if (members > 1) {
-    const seed = Number((training.settings as { seed?: number } | undefined)?.seed ?? 13);
-    out.push(`- An ensemble: ${members} such nets trained alike with seeds ${seed}–${seed + members - 1}, their logits averaged inside the one ONNX graph.`);
+    const seed = (training.settings as { seed?: number } | undefined)?.seed;
+    const seeds = seed === undefined ? 'from different seeds' : `with seeds ${seed}–${seed + members - 1}`;
+    out.push(`- An ensemble: ${members} such nets trained alike ${seeds}, their logits averaged inside the one ONNX graph.`);
   }
   if (training.parameters) out.push(`- Parameters: ${Number(training.parameters).toLocaleString('en')}.`);
   // the fp32 file stays in the run (docs/models.md, weights policy): say so rather than list it as shipped
